@@ -1,0 +1,105 @@
+"""Peers, side by side in one run: seconds per unit of work and ratios to bnncompare.
+
+The seed's setting (iris, MLP 4-20-50-20-3, tanh, N(0, 1) prior). Three tasks:
+``predict`` (S draws on the test rows), ``svi_step`` (one optimiser step), ``nuts_leapfrog``
+(one gradient evaluation inside NUTS). ``ratio_vs_bnncompare`` > 1 means bnncompare is faster.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+from conftest import PROFILE, load_data
+
+from bnncompare import net, peers
+from bnncompare.methods import NNClassifier, NUTSClassifier, SVIClassifier
+from bnncompare.profiles import SEED
+
+HIDDEN = (20, 50, 20)
+NUTS_DEPTH = 5
+PEERS = [
+    ("predict", "bnncompare"), ("predict", "pyro-predictive"), ("predict", "torch-floor"),
+    ("svi_step", "bnncompare"), ("svi_step", "pyro-tutorial"), ("svi_step", "bbb-floor"),
+    ("svi_step", "nn-step"),
+    ("nuts_leapfrog", "bnncompare"), ("nuts_leapfrog", "pyro-model-nuts"),
+    ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "numpyro"),
+]
+
+
+@functools.cache
+def _context():
+    ds = load_data("iris", 0, 0)
+    spec = net.MLPSpec(ds.n_features, ds.n_classes, HIDDEN, "tanh")
+    x, y = torch.as_tensor(ds.x_train), torch.as_tensor(ds.y_train)
+    svi = SVIClassifier(hidden_sizes=HIDDEN, num_steps=PROFILE.peer_steps, random_state=SEED,
+                        num_predictive_samples=PROFILE.peer_predict_samples)
+    svi.fit(ds.x_train, ds.y_train)
+    return ds, spec, x, y, svi
+
+
+def _predict(method):
+    ds, spec, _, _, svi = _context()
+    theta = svi._draws(PROFILE.peer_predict_samples)
+    x_test = torch.as_tensor(ds.x_test)
+    if method == "bnncompare":
+        return lambda: (svi.predict_proba(ds.x_test), 1)[1]
+    if method == "pyro-predictive":
+        model = peers.tutorial.TutorialBNN(spec, 1.0)
+        samples = peers.weights_as_tutorial_samples(spec, theta)
+        return lambda: (peers.predictive_loop(model, samples, x_test), 1)[1]
+    layers = peers.floors.layer_tensors(spec, theta)
+    return lambda: (peers.predict_floor(layers, x_test), 1)[1]
+
+
+def _svi_step(method):
+    ds, spec, x, y, _ = _context()
+    steps = PROFILE.peer_steps
+    if method == "bnncompare":
+        return lambda: SVIClassifier(hidden_sizes=HIDDEN, num_steps=steps, random_state=SEED)\
+            .fit(ds.x_train, ds.y_train).n_grad_evals_
+    if method == "nn-step":
+        return lambda: NNClassifier(hidden_sizes=HIDDEN, num_epochs=steps, random_state=SEED)\
+            .fit(ds.x_train, ds.y_train).n_grad_evals_
+    if method == "pyro-tutorial":
+        return lambda: peers.tutorial_svi_steps(spec, x, y, 1.0, steps)
+    return lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps)
+
+
+def _nuts_leapfrog(method):
+    ds, spec, x, y, _ = _context()
+    iters = PROFILE.peer_nuts_iters
+    if method == "bnncompare":
+        return lambda: NUTSClassifier(
+            hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
+            max_tree_depth=NUTS_DEPTH, random_state=SEED).fit(ds.x_train, ds.y_train)\
+            .n_grad_evals_
+    if method == "pyro-model-nuts":
+        return lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters, iters, NUTS_DEPTH)
+    if method == "torch-floor":
+        return lambda: peers.potential_grad_floor(spec, x, y, 1.0, 200)
+    if not peers.numpyro_available():
+        pytest.skip("numpyro not installed (pip install 'bnncompare[peers]')")
+    runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, NUTS_DEPTH)
+    return runner.run, runner.compile_s
+
+
+UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog"}
+TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leapfrog}
+
+
+@pytest.mark.parametrize(("task", "method", "dataset"),
+                         [(task, method, "iris") for task, method in PEERS],
+                         ids=[f"{task}-{method}" for task, method in PEERS])
+def test_peers(benchmark, profile, task, method, dataset):
+    benchmark.group = "peers"
+    work = TASKS[task](method)
+    compile_s = None
+    if isinstance(work, tuple):
+        work, compile_s = work
+    benchmark.extra_info.update(profile=profile.name, axis="none", seed=SEED, unit=UNITS[task])
+    units = benchmark.pedantic(work, rounds=3, warmup_rounds=1 if task == "predict" else 0)
+    benchmark.extra_info["units_per_round"] = int(units)
+    if compile_s is not None:
+        benchmark.extra_info["compile_s"] = compile_s

@@ -1,0 +1,22 @@
+"""bnncompare: what does a Bayesian neural network cost, and what does it buy?
+
+One MLP classifier fitted three ways (point estimate, Pyro SVI, Pyro NUTS) behind one
+scikit-learn interface, with benchmarks, uncertainty metrics and a performance gate.
+"""
+
+from __future__ import annotations
+
+from bnncompare import metrics
+from bnncompare.data import DATASETS, Dataset, load_dataset, make_ood
+from bnncompare.methods import (
+    METHODS,
+    NNClassifier,
+    NUTSClassifier,
+    SVIClassifier,
+    make_method,
+)
+
+__version__ = "0.1.0"
+
+__all__ = ["DATASETS", "METHODS", "Dataset", "NNClassifier", "NUTSClassifier", "SVIClassifier",
+           "__version__", "load_dataset", "make_method", "make_ood", "metrics"]

@@ -1,0 +1,107 @@
+"""``bnncompare run | report | compare | demo``.
+
+Every subcommand is ``main(argv) -> int``: 0 success, 1 a regression (compare), 2 unusable
+input or nothing ran — with one readable line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+PROG = "bnncompare"
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as one line, exit code 2."""
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"{PROG} {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=(
+        "What does a Bayesian neural network cost, and what does it buy? "
+        "NN vs SVI vs NUTS, benchmarked."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the benchmark sweep, then render the report")
+    run.add_argument("--profile", default=os.environ.get("BNNCOMPARE_PROFILE", "fast"),
+                     help="smoke (< 1 min), fast (default, < 10 min) or full (< 90 min)")
+    run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    run.add_argument("-k", dest="keyword", help="only benchmarks matching this pytest -k")
+    run.add_argument("--no-report", action="store_true", help="skip rendering the report")
+    report = sub.add_parser("report", help="benchmark JSON -> tables, exponents, figures")
+    report.add_argument("runs", nargs="+", type=Path, help="pytest-benchmark JSON file(s)")
+    report.add_argument("--out", type=Path, default=Path("results"))
+    report.add_argument("--normalise", action="store_true",
+                        help="show times divided by each run's calibration median")
+    sub.add_parser("compare", add_help=False,
+                   help="performance-regression gate: BASE.json NEW.json (see compare -h)")
+    demo = sub.add_parser("demo", help='fit NN, SVI and NUTS and ask them about noise')
+    demo.add_argument("--dataset", default="digits", help="digits (default) or iris")
+    demo.add_argument("--out", type=Path, default=Path("results/demo"))
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bnncompare`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["compare"]:  # the gate owns its own argument parser
+        from bnncompare import gate
+        return gate.main(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "report":
+            return _report(args.runs, args.out, normalise=args.normalise)
+        return _demo(args)
+    except (CLIError, ValueError, FileNotFoundError) as err:
+        return _fail(args.command, str(err))
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _report(runs: list[Path], out: Path, *, normalise: bool = False) -> int:
+    from bnncompare.report import build_report
+
+    build_report(runs, out, normalise=normalise)
+    print(f"report written to {out}/ (README.md, tables/, figures/)")
+    return 0
+
+
+def _run(args) -> int:
+    from bnncompare.profiles import get_profile
+    from bnncompare.sweep import run_sweep
+
+    profile = get_profile(args.profile)
+    result = run_sweep(profile.name, args.out, keyword=args.keyword)
+    if result.interrupted:
+        print(f"interrupted: {result.n_benchmarks} finished cells kept in {result.json_path}; "
+              f"render them with: {PROG} report {result.json_path} --out {args.out}",
+              file=sys.stderr)
+        return 130
+    print(f"{result.n_benchmarks} benchmarks written to {result.json_path}")
+    if result.failed:
+        return _fail("run", f"{result.failed} benchmark(s) failed; the cells that finished "
+                            f"are in {result.json_path}")
+    return 0 if args.no_report else _report([result.json_path], args.out)
+
+
+def _demo(args) -> int:
+    from bnncompare.demo import run_demo
+
+    run_demo(args.dataset, args.out, seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

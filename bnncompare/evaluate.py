@@ -1,0 +1,67 @@
+"""What a fitted estimator buys: quality, uncertainty and cost as plain JSON-ready numbers.
+
+One function serves the benchmarks (``extra_info``), the demo and the tests, so every number
+in the report is computed the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bnncompare import data, metrics
+from bnncompare.methods.base import BaseMLPClassifier
+
+__all__ = ["cost_summary", "evaluate", "label_index"]
+
+
+def label_index(est: BaseMLPClassifier, y) -> np.ndarray:
+    """Labels as column indices of ``predict_proba`` (``classes_`` order)."""
+    idx = np.searchsorted(est.classes_, y)
+    if np.any(idx >= len(est.classes_)) or np.any(est.classes_[np.minimum(
+            idx, len(est.classes_) - 1)] != y):
+        raise ValueError("y contains labels the estimator was not fitted on")
+    return idx
+
+
+def evaluate(est: BaseMLPClassifier, ds: data.Dataset, *, ood_kind: str | None = None,
+             seed: int = 0) -> dict:
+    """Quality and "I don't know" metrics of ``est`` on ``ds``'s test set.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    ds : Dataset
+        Its ``x_test``/``y_test`` are the in-distribution inputs.
+    ood_kind : str, optional
+        Out-of-distribution inputs (``data.make_ood`` kinds); default
+        ``data.default_ood_kind(ds)`` (noise images for image data, else uniform box noise).
+        As many OOD rows as test rows are drawn.
+    seed : int, default=0
+        Seed of the OOD draw.
+
+    Returns
+    -------
+    dict
+        ``metrics.uncertainty_summary`` keys plus ``ood_kind``, and :func:`cost_summary`.
+    """
+    kind = ood_kind or data.default_ood_kind(ds)
+    x_ood = data.make_ood(ds, kind, len(ds.x_test), seed=seed)
+    summary = metrics.uncertainty_summary(est.predict_proba_samples(ds.x_test),
+                                          label_index(est, ds.y_test),
+                                          est.predict_proba_samples(x_ood))
+    return {**summary, "ood_kind": kind, **cost_summary(est)}
+
+
+def cost_summary(est: BaseMLPClassifier, fit_time_s: float | None = None) -> dict:
+    """Hardware-free cost and, for NUTS, sampler diagnostics with ESS per second.
+
+    ``fit_time_s`` overrides ``est.fit_time_s_`` (benchmarks pass the median round).
+    """
+    seconds = est.fit_time_s_ if fit_time_s is None else fit_time_s
+    out = {"n_grad_evals": int(est.n_grad_evals_), "n_params": int(est.n_params_),
+           "fit_time_s": float(seconds)}
+    diagnostics = getattr(est, "diagnostics_", None)
+    if diagnostics is not None:
+        out.update(diagnostics)
+        out["ess_per_s"] = diagnostics["ess_min"] / seconds
+    return out

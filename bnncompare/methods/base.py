@@ -1,0 +1,190 @@
+"""The scikit-learn template every inference method shares.
+
+``fit`` = validate -> encode labels -> seed scope -> ``_fit`` (timed). A method implements
+only two hooks: ``_fit(x, y)`` ("fit the weights") and ``_draws(num)`` ("give me S weight
+draws"); prediction is the one batched forward pass in :mod:`bnncompare.net`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+
+from bnncompare import net
+
+__all__ = ["BaseMLPClassifier", "check_positive_float", "check_positive_int"]
+
+
+def check_positive_int(name: str, value, *, allow_none: bool = False) -> None:
+    """Raise ``ValueError`` unless ``value`` is a positive int (or None when allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_positive_float(name: str, value) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+@contextlib.contextmanager
+def seed_scope(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch for the duration of a fit without touching the caller's RNG state.
+
+    Pyro samples from torch's global generator, so the fit must seed it; ``fork_rng`` restores
+    the caller's state afterwards (fitting does not disturb the caller's global RNG).
+    """
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        yield
+
+
+class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Template for an MLP classifier fitted by one inference method.
+
+    Subclasses list every hyper-parameter in their own ``__init__`` (scikit-learn reads the
+    signature) and implement ``_check_method_params``, ``_fit`` and ``_draws``.
+    """
+
+    #: default number of predictive draws when ``num_predictive_samples`` is None
+    _default_predictive_samples = 100
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fit the weights (or their posterior) to ``X`` of shape (n, d) and labels ``y``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = self._validate_xy(X, y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has {len(self.classes_)} class ({self.classes_[0]!r}); "
+                             "a classifier needs at least 2 classes")
+        self.device_ = self._resolve_device()
+        self.spec_ = net.MLPSpec(X.shape[1], len(self.classes_), tuple(self.hidden_sizes),
+                                 self.activation)
+        self.n_params_ = self.spec_.n_params
+        self.seed_ = self._resolve_seed()
+        x_t, y_t = self._to_tensor(X), torch.as_tensor(y_idx, device=self.device_)
+        with seed_scope(self.seed_, self.device_):
+            start = time.perf_counter()
+            self._fit(x_t, y_t)
+            self.fit_time_s_ = time.perf_counter() - start
+        return self
+
+    def _validate_xy(self, X, y):
+        _check_numeric(X, "X")
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=False)
+        check_classification_targets(y)  # continuous y is a regression target, not labels
+        if not np.all(np.isfinite(X)):  # validate_data checks this too; kept for the message
+            raise ValueError("X contains NaN or infinity")
+        return X, y
+
+    def _check_params(self) -> None:
+        hidden = self.hidden_sizes
+        if not isinstance(hidden, tuple | list) or not all(
+                isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0
+                for h in hidden):
+            raise ValueError(f"hidden_sizes must be a tuple of positive ints, got {hidden!r}")
+        if self.activation not in net.ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(net.ACTIVATIONS)}, "
+                             f"got {self.activation!r}")
+        check_positive_float("prior_scale", self.prior_scale)
+        check_positive_int("num_predictive_samples", self.num_predictive_samples,
+                           allow_none=True)
+        self._check_method_params()
+
+    def _resolve_device(self) -> torch.device:
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' but torch sees no CUDA device")
+        return torch.device(self.device)
+
+    def _resolve_seed(self) -> int:
+        # RandomState instances advance (sklearn convention); None draws fresh OS entropy
+        # rather than touching numpy's global generator.
+        if self.random_state is None:
+            return int(np.random.SeedSequence().generate_state(1)[0])
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device_)
+
+    # -- prediction ----------------------------------------------------------------------
+    def _num_draws(self) -> int:
+        s = self.num_predictive_samples
+        return self._default_predictive_samples if s is None else s
+
+    def _predict_input(self, X) -> torch.Tensor:
+        check_is_fitted(self)
+        _check_numeric(X, "X")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return self._to_tensor(X)
+
+    @torch.no_grad()
+    def predict_proba_samples(self, X) -> np.ndarray:
+        """Class probabilities under each posterior draw.
+
+        Returns
+        -------
+        ndarray of shape (S, n, C)
+            One row-stochastic slice per draw; ``S = num_predictive_samples`` (NN: 1).
+        """
+        x = self._predict_input(X)
+        theta = self._draws(self._num_draws())
+        return net.proba_samples(self.spec_, theta, x).double().cpu().numpy()
+
+    @torch.no_grad()
+    def predict_proba(self, X) -> np.ndarray:
+        """Posterior predictive mean over ``num_predictive_samples`` draws, shape (n, C)."""
+        x = self._predict_input(X)
+        proba = net.mean_proba(self.spec_, self._draws(self._num_draws()), x).double()
+        # float32 sums drift ~1e-7 from 1; renormalise in float64 so rows sum to 1 exactly
+        return (proba / proba.sum(-1, keepdim=True)).cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable label under the posterior predictive, from ``classes_``."""
+        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _generator(self, offset: int) -> torch.Generator:
+        """A private generator for draws made after fit (prediction stays reproducible)."""
+        return torch.Generator(device=self.device_).manual_seed(self.seed_ + offset)
+
+    # -- hooks ---------------------------------------------------------------------------
+    def _check_method_params(self) -> None:
+        raise NotImplementedError
+
+    def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Fit on tensors ``x (n, d)`` and encoded labels ``y (n,)``; set ``n_grad_evals_``."""
+        raise NotImplementedError
+
+    def _draws(self, num: int) -> torch.Tensor:
+        """``num`` flat weight draws of shape (num, P) from the fitted posterior."""
+        raise NotImplementedError
+
+
+def _check_numeric(X, name: str) -> None:
+    """Name non-numeric input explicitly (numpy's own message is 'could not convert...')."""
+    if hasattr(X, "dtype") and getattr(X.dtype, "kind", "f") in "biufc":
+        return
+    try:
+        np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must contain only numeric features: {err}") from None

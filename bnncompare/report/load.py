@@ -1,0 +1,227 @@
+"""Read pytest-benchmark JSON files into one tidy DataFrame (a row per benchmark).
+
+The input schema is ``docs/benchmark-json.md``. Every problem with an input file raises
+:class:`ReportInputError` naming the file, so a command line can print one line and exit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AXES",
+    "CORE_COLUMNS",
+    "EXTRA_COLUMNS",
+    "PHASES",
+    "ReportInputError",
+    "load_runs",
+]
+
+PHASES = ("fit", "predict", "peers", "calibration")
+AXES = ("n_train", "n_test", "num_samples")
+
+CORE_COLUMNS = [
+    "run", "machine", "profile", "phase", "method", "dataset", "task", "axis",
+    "n_train", "n_test", "num_samples", "hidden",
+    "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "times",
+    "calib_median_s", "median_norm",
+    "name", "commit", "dirty", "datetime", "bnncompare", "torch", "pyro", "python",
+    "torch_threads", "device",
+]
+
+# extra_info keys named in docs/benchmark-json.md: always present as columns (NaN if absent),
+# so table and figure code never has to ask whether a column exists.
+EXTRA_COLUMNS = [
+    "theory_exponent", "theory_exponent_work",
+    "accuracy", "nll", "brier", "ece",
+    "n_grad_evals", "n_params", "seed",
+    "r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
+    "frac_at_max_depth", "ess_per_s",
+    "ood_auroc", "ood_auroc_mi", "mean_entropy_test", "mean_entropy_ood", "sel_acc_80",
+    "entropy_bins", "entropy_hist_test", "entropy_hist_ood", "coverages",
+    "selective_accuracy", "ood_kind",
+    "unit", "units_per_round", "s_per_unit", "ratio_vs_bnncompare", "compile_s",
+]
+
+
+class ReportInputError(ValueError):
+    """An input file is not usable benchmark output; the message names the file."""
+
+
+def load_runs(paths: Sequence[str | Path] | str | Path) -> pd.DataFrame:
+    """Load one or more pytest-benchmark JSON files into a tidy DataFrame.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        ``--benchmark-json`` outputs following ``docs/benchmark-json.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per benchmark with :data:`CORE_COLUMNS`, then every ``extra_info`` key
+        (at least :data:`EXTRA_COLUMNS`). ``run`` is the file stem (made unique with the
+        parent folder when two files share a stem), ``machine`` is ``"node (cpu brand)"``,
+        ``phase`` is the benchmark group, ``times`` the per-round seconds and
+        ``median_norm`` the median divided by the same run's calibration median (NaN, with
+        a warning, when the run has no calibration benchmark).
+
+    Raises
+    ------
+    ReportInputError
+        For a missing, empty (0-byte), non-JSON or non-pytest-benchmark file, a file
+        without benchmarks, or a benchmark entry without a known group or a median time.
+    """
+    paths = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not paths:
+        raise ReportInputError("no benchmark JSON files given")
+    names = _run_names(paths)
+    rows: list[dict[str, Any]] = []
+    for path, run in zip(paths, names, strict=True):
+        rows.extend(_read_run(path, run))
+    return _to_frame(rows)
+
+
+def _run_names(paths: list[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    names = [f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in paths]
+    return [f"{n}#{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ReportInputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ReportInputError(
+            f"{path}: file is empty (0 bytes); pytest-benchmark writes an empty file when "
+            "no benchmark ran (all skipped or disabled, or run under xdist)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ReportInputError(
+            f"{path}: not pytest-benchmark output (top level is {type(data).__name__}, "
+            "expected an object with 'machine_info' and 'benchmarks')")
+    for key, kind in (("machine_info", dict), ("benchmarks", list)):
+        if not isinstance(data.get(key), kind):
+            raise ReportInputError(
+                f"{path}: not pytest-benchmark output (no '{key}' {kind.__name__})")
+    if not data["benchmarks"]:
+        raise ReportInputError(f"{path}: contains no benchmarks")
+    return data
+
+
+def _read_run(path: Path, run: str) -> list[dict[str, Any]]:
+    data = _read_json(path)
+    meta = _run_meta(data, run)
+    rows = [_bench_row(path, i, bench, meta) for i, bench in enumerate(data["benchmarks"])]
+    calib = [r["median_s"] for r in rows if r["phase"] == "calibration"]
+    calib_s = float(np.median(calib)) if calib else math.nan
+    if not calib:
+        warnings.warn(f"{path}: no calibration benchmark; median_norm is NaN",
+                      UserWarning, stacklevel=3)
+    for r in rows:
+        r["calib_median_s"] = calib_s
+        r["median_norm"] = r["median_s"] / calib_s if calib_s > 0 else math.nan
+    return rows
+
+
+def _run_meta(data: dict[str, Any], run: str) -> dict[str, Any]:
+    info = data["machine_info"]
+    commit = data.get("commit_info") or {}
+    cpu = info.get("cpu") or {}
+    node = str(info.get("node") or "unknown")
+    brand = cpu.get("brand_raw") if isinstance(cpu, dict) else None
+    return {
+        "run": run,
+        "machine": f"{node} ({brand})" if brand else node,
+        "profile": info.get("profile"),
+        "commit": commit.get("id"),
+        "dirty": commit.get("dirty"),
+        "datetime": data.get("datetime"),
+        "bnncompare": info.get("bnncompare"),
+        "torch": info.get("torch"),
+        "pyro": info.get("pyro"),
+        "python": info.get("python_version"),
+        "torch_threads": info.get("torch_threads"),
+        "device": info.get("device"),
+    }
+
+
+def _bench_row(path: Path, i: int, bench: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    where = f"{path}: benchmark #{i}"
+    if not isinstance(bench, dict):
+        raise ReportInputError(f"{where} is not an object")
+    where = f"{where} ({bench.get('name', '?')})"
+    if bench.get("group") not in PHASES:
+        raise ReportInputError(
+            f"{where} has group {bench.get('group')!r}; expected one of {', '.join(PHASES)}")
+    stats = bench.get("stats")
+    if not isinstance(stats, dict) or not _is_number(stats.get("median")):
+        raise ReportInputError(f"{where} has no numeric stats.median")
+    params = bench.get("params") or {}
+    extra = bench.get("extra_info") or {}
+    if not isinstance(params, dict) or not isinstance(extra, dict):
+        raise ReportInputError(f"{where}: params and extra_info must be objects")
+    row = {key: None for key in EXTRA_COLUMNS}
+    row.update(extra)
+    row.update(meta)
+    row.update(_timing(stats))
+    row.update({
+        "name": bench.get("name"),
+        "phase": bench["group"],
+        "method": params.get("method"),
+        "dataset": params.get("dataset"),
+        "task": params.get("task"),
+        "hidden": params.get("hidden"),
+        "axis": extra.get("axis", "none"),
+        "profile": extra.get("profile", meta["profile"]),
+        **{axis: params.get(axis) for axis in AXES},
+    })
+    return row
+
+
+def _timing(stats: dict[str, Any]) -> dict[str, Any]:
+    median = float(stats["median"])
+    iqr = float(stats.get("iqr", 0.0))
+    data = stats.get("data")
+    times = [float(t) for t in data] if isinstance(data, list) and data else [median]
+    return {
+        "median_s": median,
+        "min_s": float(stats.get("min", min(times))),
+        "mean_s": float(stats.get("mean", np.mean(times))),
+        "iqr_s": iqr,
+        "q1_s": float(stats.get("q1", median - iqr / 2)),
+        "q3_s": float(stats.get("q3", median + iqr / 2)),
+        "rounds": int(stats.get("rounds", len(times))),
+        "times": times,
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _to_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(list(rows))
+    extra = [c for c in df.columns if c not in CORE_COLUMNS]
+    df = df[CORE_COLUMNS + extra].copy()
+    for col in (*AXES, "rounds"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    for col in EXTRA_COLUMNS:
+        if df[col].map(_is_scalar_number).all():
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df.reset_index(drop=True)
+
+
+def _is_scalar_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))

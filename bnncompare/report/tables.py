@@ -1,0 +1,161 @@
+"""Report tables built from the tidy benchmark frame (``load_runs``): one function per table.
+
+Every function returns a numeric DataFrame with snake_case columns, sorted deterministically
+(methods in the order nn, svi, nuts), and an empty frame when its data is absent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "METHOD_ORDER",
+    "R_HAT_LIMIT",
+    "build_tables",
+    "exponents_table",
+    "fit_table",
+    "nuts_diagnostics_table",
+    "peers_table",
+    "predict_table",
+    "quality_table",
+    "sort_methods",
+    "uncertainty_table",
+]
+
+METHOD_ORDER = ("nn", "svi", "nuts")
+TASK_ORDER = ("predict", "svi_step", "nuts_leapfrog")
+R_HAT_LIMIT = 1.1
+
+
+def _rank(values: pd.Series, order: tuple[str, ...]) -> pd.Series:
+    """Sort key: position in ``order`` first, then alphabetical (as ``(rank, name)`` text)."""
+    return values.map(lambda v: f"{order.index(v):03d}" if v in order else f"999{v}")
+
+
+def sort_methods(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Stable sort on ``by`` where ``method`` follows :data:`METHOD_ORDER`, ``task`` TASK_ORDER."""
+    keys = {"method": METHOD_ORDER, "task": TASK_ORDER}
+
+    def key(col: pd.Series) -> pd.Series:
+        return _rank(col, keys[col.name]) if col.name in keys else col
+
+    return df.sort_values(by, key=key, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _select(df: pd.DataFrame, cols: list[str], by: list[str]) -> pd.DataFrame:
+    return sort_methods(df, by)[cols].reset_index(drop=True) if len(df) else df[cols].iloc[:0]
+
+
+def fit_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Every fit benchmark: median, IQR and minimum seconds, normalised median, work."""
+    rows = df[df["phase"] == "fit"]
+    cols = ["machine", "method", "dataset", "hidden", "axis", "n_train", "num_samples",
+            "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals"]
+    return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
+                                "num_samples"])
+
+
+def predict_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Every predict benchmark, with milliseconds per test example and quality if recorded."""
+    rows = df[df["phase"] == "predict"].copy()
+    rows["ms_per_example"] = 1e3 * rows["median_s"] / rows["n_test"].astype(float)
+    cols = ["machine", "method", "dataset", "axis", "n_train", "n_test", "num_samples",
+            "median_s", "iqr_s", "ms_per_example", "median_norm", "nll", "ece"]
+    return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_test",
+                                "num_samples"])
+
+
+def _quality_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Single-cell fit benchmarks (axis ``none``) that recorded held-out quality."""
+    mask = (df["phase"] == "fit") & (df["axis"] == "none") & df["accuracy"].notna()
+    return df[mask]
+
+
+def quality_table(df: pd.DataFrame) -> pd.DataFrame:
+    """uncertainty-baselines style: Method | Dataset | Accuracy | NLL | Brier | ECE | Fit s |
+    Predict ms/example | #params.
+
+    Predict ms/example comes from the predict benchmark of the same machine, method and
+    dataset, preferring a single-cell one (axis ``none``) with the fit's ``num_samples``.
+    """
+    rows = _quality_rows(df).copy()
+    rows["fit_s"] = rows["median_s"]
+    rows["ms_per_example"] = [_predict_ms(df, r) for _, r in rows.iterrows()]
+    cols = ["machine", "method", "dataset", "accuracy", "nll", "brier", "ece", "fit_s",
+            "ms_per_example", "n_params"]
+    return _select(rows, cols, ["machine", "dataset", "method"])
+
+
+def _predict_ms(df: pd.DataFrame, fit_row: pd.Series) -> float:
+    same = df[(df["phase"] == "predict") & (df["machine"] == fit_row["machine"])
+              & (df["method"] == fit_row["method"]) & (df["dataset"] == fit_row["dataset"])]
+    if same.empty:
+        return np.nan
+    score = (same["axis"] != "none").astype(int) * 2 + (
+        same["num_samples"] != fit_row["num_samples"]).fillna(True).astype(int)
+    best = same.loc[score.sort_values(kind="stable").index[0]]
+    return float(1e3 * best["median_s"] / float(best["n_test"]))
+
+
+def uncertainty_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Can it say "I don't know"? OOD AUROC by entropy and by mutual information, mean
+    predictive entropy on test vs OOD inputs, accuracy on the 80 % most certain examples."""
+    rows = _quality_rows(df)
+    rows = rows[rows["ood_auroc"].notna()]
+    cols = ["machine", "method", "dataset", "ood_auroc", "ood_auroc_mi", "mean_entropy_test",
+            "mean_entropy_ood", "sel_acc_80", "ood_kind"]
+    return _select(rows, cols, ["machine", "dataset", "method"])
+
+
+def exponents_table(exps: pd.DataFrame) -> pd.DataFrame:
+    """Display columns of :func:`~bnncompare.report.complexity.exponent_table`."""
+    cols = ["machine", "phase", "method", "dataset", "axis", "fixed", "n_points", "b", "b_lo",
+            "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo", "b_work_hi",
+            "theory_exponent_work", "flag"]
+    return _select(exps, cols, ["machine", "phase", "axis", "dataset", "method", "fixed"])
+
+
+def peers_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Peer implementations side by side: seconds per unit of work and ratio vs bnncompare
+    (> 1: bnncompare is faster)."""
+    rows = df[df["phase"] == "peers"].copy()
+    rows["implementation"] = rows["method"]
+    rows["not_ours"] = rows["method"] != "bnncompare"
+    cols = ["machine", "task", "implementation", "unit", "s_per_unit", "ratio_vs_bnncompare",
+            "compile_s"]
+    return _select(rows, cols, ["machine", "task", "not_ours", "ratio_vs_bnncompare"])
+
+
+def nuts_diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
+    """NUTS convergence per fit; ``flag`` names R-hat > 1.1 and divergences > 0."""
+    rows = df[(df["phase"] == "fit") & (df["method"] == "nuts")
+              & df["r_hat_max"].notna()].copy()
+    rows["flag"] = [_nuts_flag(r) for _, r in rows.iterrows()]
+    cols = ["machine", "dataset", "axis", "n_train", "num_samples", "r_hat_max", "ess_min",
+            "ess_median", "divergences", "mean_tree_depth", "frac_at_max_depth", "ess_per_s",
+            "flag"]
+    return _select(rows, cols, ["machine", "dataset", "axis", "n_train", "num_samples"])
+
+
+def _nuts_flag(row: pd.Series) -> str:
+    flags = []
+    if row["r_hat_max"] > R_HAT_LIMIT:
+        flags.append(f"R-hat > {R_HAT_LIMIT}")
+    if pd.notna(row["divergences"]) and row["divergences"] > 0:
+        flags.append("divergences")
+    return ", ".join(flags)
+
+
+def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """All non-empty tables by file stem, in the order the README lists them."""
+    tables = {
+        "quality": quality_table(df),
+        "uncertainty": uncertainty_table(df),
+        "exponents": exponents_table(exps),
+        "peers": peers_table(df),
+        "nuts_diagnostics": nuts_diagnostics_table(df),
+        "fit": fit_table(df),
+        "predict": predict_table(df),
+    }
+    return {name: table for name, table in tables.items() if len(table)}

@@ -1,0 +1,495 @@
+"""Known-answer tests for the performance-regression gate (bnncompare.gate).
+
+Every run JSON is synthetic: a calibration entry plus eight fit/predict benchmarks with
+5-7 rounds each and +-5 % uniform noise from a seeded generator, written in tmp_path in
+the schema of docs/benchmark-json.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bnncompare import gate
+
+CALIB = "benchmarks/test_calibration.py::test_calibration"
+CALIB_S = 0.2
+# (fullname, group, median seconds): spans 20 ms .. 1.5 s, all well above the 1 ms min effect.
+SUITE = [
+    ("benchmarks/test_fit.py::test_fit_vs_n_train[synthetic-nn-n1000]", "fit", 0.05),
+    ("benchmarks/test_fit.py::test_fit_vs_n_train[synthetic-svi-n1000]", "fit", 0.4),
+    ("benchmarks/test_fit.py::test_fit_vs_n_train[synthetic-nuts-n1000]", "fit", 1.5),
+    ("benchmarks/test_fit.py::test_fit_quality[iris-svi]", "fit", 0.12),
+    ("benchmarks/test_predict.py::test_predict_vs_s[synthetic-nn-s1]", "predict", 0.02),
+    ("benchmarks/test_predict.py::test_predict_vs_s[synthetic-svi-s100]", "predict", 0.03),
+    ("benchmarks/test_predict.py::test_predict_vs_s[synthetic-nuts-s100]", "predict", 0.08),
+    ("benchmarks/test_predict.py::test_predict_vs_n_test[iris-nuts-n1000]", "predict", 0.25),
+]
+NAMES = [name for name, _, _ in SUITE]
+TINY = "benchmarks/test_predict.py::test_predict_vs_s[iris-nn-s1]"
+VERSIONS = {"torch": "2.13.0", "pyro": "1.9.2"}
+
+
+def _entry(fullname, group, median, rng, rounds, extra=None):
+    data = (median * (1 + rng.uniform(-0.05, 0.05, size=rounds))).tolist()
+    name = fullname.split("::")[-1]
+    return {
+        "group": group,
+        "name": name,
+        "fullname": fullname,
+        "params": {"method": "nn", "dataset": "synthetic"},
+        "stats": {
+            "min": min(data),
+            "max": max(data),
+            "median": float(np.median(data)),
+            "mean": float(np.mean(data)),
+            "rounds": rounds,
+            "iterations": 1,
+            "data": data,
+        },
+        "extra_info": {"profile": "smoke", "seed": 0, **(extra or {})},
+    }
+
+
+def make_run(
+    path,
+    *,
+    factor=1.0,
+    machine=1.0,
+    seed=0,
+    rounds=None,
+    extra=None,
+    versions=None,
+    suite=SUITE,
+):
+    """Write a synthetic run; return its path.
+
+    ``factor``: a float applied to every judged benchmark, or {fullname: float}.
+    ``machine``: multiplies every time INCLUDING calibration (a slower machine).
+    ``rounds``: int for all entries (default 5-7 varying per entry).
+    ``extra``: {fullname: extra_info additions}.
+    """
+    rng = np.random.default_rng(seed)
+    factors = factor if isinstance(factor, dict) else {n: factor for n, _, _ in suite}
+    entries = [_entry(CALIB, "calibration", CALIB_S * machine, rng, rounds or 7)]
+    for i, (name, group, median) in enumerate(suite):
+        scaled = median * machine * factors.get(name, 1.0)
+        n_rounds = rounds or 5 + i % 3
+        entries.append(_entry(name, group, scaled, rng, n_rounds, (extra or {}).get(name)))
+    doc = {
+        "machine_info": {"node": "ci", "machine": "x86_64", **(versions or VERSIONS)},
+        "commit_info": {},
+        "benchmarks": entries,
+        "datetime": "2025-01-01T00:00:00",
+        "version": "5.1.0",
+    }
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def base(tmp_path):
+    return make_run(tmp_path / "base.json", seed=1)
+
+
+def verdicts(result):
+    return {row["fullname"]: row["verdict"] for row in result.rows}
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def test_same_file_passes_all_same(base):
+    result = gate.compare_runs(base, base)
+    assert result.passed
+    assert set(verdicts(result).values()) == {"same"}
+    assert result.geomean == pytest.approx(1.0)
+    assert result.flagged == []
+    assert CALIB not in verdicts(result)  # the calibration entry itself is not judged
+
+
+def test_noise_only_rerun_passes(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=2)
+    result = gate.compare_runs(base, new)
+    assert result.passed
+    assert set(verdicts(result).values()) == {"same"}
+    assert abs(result.geomean - 1) < 0.05
+
+
+def test_everything_slower_same_machine_fails(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=2, factor=1.5)
+    result = gate.compare_runs(base, new)
+    assert not result.passed
+    assert set(verdicts(result).values()) == {"slower"}
+    assert sorted(result.flagged) == sorted(NAMES)
+    assert result.geomean == pytest.approx(1.5, rel=0.05)
+    assert all(row["p_value"] < gate.ALPHA for row in result.rows)
+
+
+def test_slower_machine_is_not_a_regression(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=2, machine=2.0)
+    result = gate.compare_runs(base, new)
+    assert result.passed
+    assert set(verdicts(result).values()) == {"same"}
+    assert result.geomean == pytest.approx(1.0, abs=0.05)
+
+
+def test_faster_machine_hides_no_regression(base, tmp_path):
+    # Machine twice as fast, code 1.5x slower: raw times look faster, normalised are slower.
+    new = make_run(tmp_path / "new.json", seed=2, machine=0.5, factor=1.5)
+    result = gate.compare_runs(base, new)
+    assert not result.passed
+    assert set(verdicts(result).values()) == {"slower"}
+
+
+def test_everything_faster_passes(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=2, factor=0.5)
+    result = gate.compare_runs(base, new)
+    assert result.passed
+    assert set(verdicts(result).values()) == {"faster"}
+
+
+def test_one_benchmark_three_times_slower_is_named(base, tmp_path):
+    victim = NAMES[1]
+    new = make_run(tmp_path / "new.json", seed=2, factor={victim: 3.0})
+    result = gate.compare_runs(base, new)
+    assert not result.passed
+    assert result.flagged == [victim]
+    assert [n for n, v in verdicts(result).items() if v != "same"] == [victim]
+    text = gate.format_result(result)
+    slower_lines = [line for line in text.splitlines() if line.startswith("slower")]
+    assert len(slower_lines) == 1 and victim in slower_lines[0]
+    out = tmp_path / "flagged.txt"
+    gate.write_flagged(result, out)
+    assert out.read_text().splitlines() == [victim, CALIB]
+
+
+# The calibration median's own noise is common to every normalised ratio: at +-5 % noise and
+# 7 calibration rounds an A/A geomean spreads about +-4.5 % (95 %). To test the geomean rule's
+# arithmetic exactly, these runs share the base run's noise pattern (same seed); the noise
+# itself is covered by test_noise_only_rerun_passes.
+
+
+def test_small_spread_slowdown_under_geomean_threshold_passes(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=1, factor=1.08)
+    result = gate.compare_runs(base, new)
+    assert set(verdicts(result).values()) == {"same"}  # each one is within the threshold
+    assert result.geomean == pytest.approx(1.08)
+    assert not result.geomean_failed
+    assert result.passed
+
+
+def test_small_spread_slowdown_over_geomean_threshold_fails(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=1, factor=1.15)
+    result = gate.compare_runs(base, new)
+    assert set(verdicts(result).values()) == {"same"}  # no single benchmark is guilty ...
+    assert result.geomean == pytest.approx(1.15)
+    assert result.geomean_failed  # ... but the suite as a whole is slower
+    assert not result.passed
+    assert result.flagged == []
+    out = tmp_path / "flagged.txt"
+    gate.write_flagged(result, out)
+    assert out.read_text() == ""  # empty: the geomean rule failed, rerun everything
+    assert gate.format_result(result).splitlines()[-1].startswith("FAIL")
+
+
+def test_geomean_threshold_is_an_option(base, tmp_path):
+    new = make_run(tmp_path / "new.json", seed=1, factor=1.15)
+    assert gate.compare_runs(base, new, geomean_threshold=1.2).passed
+
+
+def test_microsecond_benchmark_doubling_is_not_a_failure(tmp_path):
+    suite = [*SUITE, (TINY, "predict", 20e-6)]
+    base = make_run(tmp_path / "base.json", seed=1, suite=suite)
+    new = make_run(tmp_path / "new.json", seed=2, suite=suite, factor={TINY: 2.0})
+    result = gate.compare_runs(base, new)
+    assert result.passed
+    row = next(r for r in result.rows if r["fullname"] == TINY)
+    assert row["ratio"] == pytest.approx(2.0, rel=0.1)
+    assert row["p_value"] < gate.ALPHA  # significant, but only 20 us: not worth failing CI
+    assert row["verdict"] == "same"
+    assert not row["in_geomean"]  # timer jitter stays out of the suite-wide rule too
+    # Without the min-effect rule the same data would fail: the rule is what holds.
+    strict = gate.compare_runs(base, new, min_effect_s=0.0)
+    assert strict.flagged == [TINY]
+
+
+def test_new_and_missing_are_reported_never_failing(base, tmp_path):
+    suite = [*SUITE[1:], (TINY, "predict", 0.05)]
+    new = make_run(tmp_path / "new.json", seed=2, suite=suite)
+    result = gate.compare_runs(base, new)
+    assert result.passed
+    assert verdicts(result)[NAMES[0]] == "missing"
+    assert verdicts(result)[TINY] == "new"
+    assert result.geomean_n == len(SUITE) - 1
+
+
+def test_rerun_of_flagged_subset_is_comparable(base, tmp_path):
+    # A confirming rerun holds only the flagged benchmarks and calibration.
+    victim = NAMES[2]
+    new = make_run(tmp_path / "new.json", seed=2, suite=[SUITE[2]], factor=3.0)
+    result = gate.compare_runs(base, new)
+    assert result.flagged == [victim]
+    assert result.geomean_n == 1
+
+
+# --------------------------------------------------------------------------- few rounds
+
+
+def test_two_rounds_fall_back_to_min_ratio(tmp_path):
+    base = make_run(tmp_path / "base.json", seed=1, rounds=2)
+    new = make_run(tmp_path / "new.json", seed=2, rounds=2, factor={NAMES[0]: 1.5})
+    result = gate.compare_runs(base, new)
+    row = next(r for r in result.rows if r["fullname"] == NAMES[0])
+    assert row["p_value"] is None  # no rank test with 2 rounds
+    assert row["verdict"] == "slower"
+    assert result.flagged == [NAMES[0]]
+    assert "min" in gate.format_result(result)
+
+
+def test_few_rounds_min_must_confirm_median(tmp_path):
+    base = make_run(tmp_path / "base.json", seed=1, rounds=2)
+    new = make_run(tmp_path / "new.json", seed=2, rounds=2, factor={NAMES[0]: 1.5})
+    doc = json.loads(new.read_text())
+    entry = next(e for e in doc["benchmarks"] if e["fullname"] == NAMES[0])
+    entry["stats"]["data"] = [0.05, 0.2]  # median 2.5x, but the min did not move
+    new.write_text(json.dumps(doc))
+    row = next(r for r in gate.compare_runs(base, new).rows if r["fullname"] == NAMES[0])
+    assert row["ratio"] > gate.THRESHOLD
+    assert row["verdict"] == "same"
+
+
+def test_three_vs_three_rounds_cannot_reach_alpha_so_uses_min(tmp_path):
+    # The exact test's smallest one-sided p for 3 vs 3 is 1/20 = 0.05, never < 0.05.
+    base = make_run(tmp_path / "base.json", seed=1, rounds=3)
+    new = make_run(tmp_path / "new.json", seed=2, rounds=3, factor=1.5)
+    result = gate.compare_runs(base, new)
+    assert all(row["p_value"] is None for row in result.rows)
+    assert set(verdicts(result).values()) == {"slower"}
+
+
+def test_overlapping_rounds_are_not_significant(tmp_path, capsys):
+    base = make_run(tmp_path / "base.json", seed=1, rounds=6)
+    new = make_run(tmp_path / "new.json", seed=2, rounds=6, factor={NAMES[0]: 1.5})
+    doc = json.loads(new.read_text())
+    entry = next(e for e in doc["benchmarks"] if e["fullname"] == NAMES[0])
+    # Median 1.6x but three rounds sit among the base rounds: could be a noisy neighbour.
+    entry["stats"]["data"] = [0.049, 0.050, 0.051, 0.08, 0.08, 0.08, 0.08]
+    new.write_text(json.dumps(doc))
+    row = next(r for r in gate.compare_runs(base, new).rows if r["fullname"] == NAMES[0])
+    assert row["ratio"] > gate.THRESHOLD
+    assert row["p_value"] >= gate.ALPHA
+    assert row["verdict"] == "same"
+    # A laxer significance level through the command line lets the same data fail.
+    assert gate.main([str(base), str(new), "--alpha", "0.3"]) == 1
+
+
+# --------------------------------------------------------------------------- work counters
+
+
+def _work_runs(tmp_path, new_versions=None, new_seed=0):
+    base_extra = {name: {"n_grad_evals": 1000} for name in NAMES}
+    new_extra = {name: {"n_grad_evals": 1000} for name in NAMES}
+    new_extra[NAMES[2]] = {"n_grad_evals": 2550, "seed": new_seed}
+    base = make_run(tmp_path / "base.json", seed=1, extra=base_extra)
+    new = make_run(tmp_path / "new.json", seed=2, extra=new_extra, versions=new_versions)
+    return base, new
+
+
+def test_changed_work_same_seed_and_versions_is_work_changed(tmp_path):
+    base, new = _work_runs(tmp_path)
+    result = gate.compare_runs(base, new)
+    row = next(r for r in result.rows if r["fullname"] == NAMES[2])
+    assert row["work"] == "work changed"
+    assert "1000 -> 2550" in row["work_note"]
+    assert [r["fullname"] for r in result.rows if r["work"]] == [NAMES[2]]
+    assert result.passed  # reported, not failing, by default
+    assert "work changed: n_grad_evals 1000 -> 2550" in gate.format_result(result)
+
+
+def test_fail_on_work_change(tmp_path):
+    base, new = _work_runs(tmp_path)
+    result = gate.compare_runs(base, new, fail_on_work_change=True)
+    assert not result.passed
+    assert result.flagged == [NAMES[2]]
+
+
+def test_changed_work_different_torch_is_not_comparable(tmp_path):
+    base, new = _work_runs(tmp_path, new_versions={**VERSIONS, "torch": "2.14.0"})
+    result = gate.compare_runs(base, new, fail_on_work_change=True)
+    row = next(r for r in result.rows if r["fullname"] == NAMES[2])
+    assert row["work"] == "not comparable"
+    assert "torch 2.13.0 vs 2.14.0" in row["work_note"]
+    assert result.passed  # not attributable to the code, so never a failure
+    assert any("torch differs" in note for note in result.notes)
+
+
+def test_changed_work_different_seed_is_not_comparable(tmp_path):
+    base, new = _work_runs(tmp_path, new_seed=1)
+    row = next(r for r in gate.compare_runs(base, new).rows if r["fullname"] == NAMES[2])
+    assert row["work"] == "not comparable"
+    assert "seed 0 vs 1" in row["work_note"]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _bad_files(tmp_path):
+    good = make_run(tmp_path / "good.json")
+    doc = json.loads(good.read_text())
+    no_calib = {**doc, "benchmarks": [e for e in doc["benchmarks"] if e["group"] != "calibration"]}
+    bad_time = json.loads(json.dumps(doc))
+    bad_time["benchmarks"][1]["stats"]["data"] = [0.1, -1.0]
+    files = {
+        "empty.json": ("", "empty file"),
+        "garbage.json": ("{not json", "not JSON"),
+        "list.json": ("[1, 2]", "not pytest-benchmark output"),
+        "other.json": (json.dumps({"results": []}), "not pytest-benchmark output"),
+        "nobench.json": (json.dumps({**doc, "benchmarks": []}), "no benchmarks"),
+        "nocalib.json": (json.dumps(no_calib), "no 'calibration' group entry"),
+        "dupe.json": (
+            json.dumps({**doc, "benchmarks": doc["benchmarks"] * 2}),
+            "duplicate benchmark fullname",
+        ),
+        "badtime.json": (json.dumps(bad_time), "positive round times"),
+    }
+    for name, (text, _) in files.items():
+        (tmp_path / name).write_text(text)
+    cases = {name: (tmp_path / name, problem) for name, (_, problem) in files.items()}
+    cases["missing.json"] = (tmp_path / "missing.json", "no such file")
+    return good, cases
+
+
+BAD = [
+    "empty.json",
+    "garbage.json",
+    "list.json",
+    "other.json",
+    "nobench.json",
+    "nocalib.json",
+    "dupe.json",
+    "badtime.json",
+    "missing.json",
+]
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_load_run_rejects_bad_input(tmp_path, name):
+    _, cases = _bad_files(tmp_path)
+    path, problem = cases[name]
+    with pytest.raises(gate.GateInputError) as info:
+        gate.load_run(path)
+    assert isinstance(info.value, ValueError)
+    assert str(info.value).startswith(f"{path}: ")
+    assert problem in str(info.value)
+
+
+@pytest.mark.parametrize("name", BAD)
+@pytest.mark.parametrize("position", ["base", "new"])
+def test_main_bad_input_exits_2_with_one_line(tmp_path, capsys, name, position):
+    good, cases = _bad_files(tmp_path)
+    bad, problem = cases[name]
+    argv = [str(bad), str(good)] if position == "base" else [str(good), str(bad)]
+    assert gate.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"bnncompare compare: error: {bad}: ")
+    assert problem in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_zero_byte_file_message(tmp_path, capsys):
+    good = make_run(tmp_path / "good.json")
+    empty = tmp_path / "out.json"
+    empty.write_bytes(b"")
+    assert gate.main([str(good), str(empty)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"bnncompare compare: error: {empty}: empty file (no benchmark ran?)\n"
+    )
+
+
+def test_missing_round_data_falls_back_to_median(tmp_path):
+    path = make_run(tmp_path / "base.json")
+    doc = json.loads(path.read_text())
+    for entry in doc["benchmarks"]:
+        del entry["stats"]["data"]
+    path.write_text(json.dumps(doc))
+    run = gate.load_run(path)
+    assert all(b.rounds.size == 1 for b in run.benchmarks.values())
+    assert gate.compare(run, run).passed
+
+
+def test_invalid_options_are_rejected(base):
+    with pytest.raises(ValueError, match="threshold"):
+        gate.compare_runs(base, base, threshold=0.9)
+    with pytest.raises(ValueError, match="alpha"):
+        gate.compare_runs(base, base, alpha=1.5)
+
+
+# --------------------------------------------------------------------------- main end to end
+
+
+def test_main_pass_prints_table(base, tmp_path, capsys):
+    new = make_run(tmp_path / "new.json", seed=2, machine=2.0)
+    assert gate.main([str(base), str(new)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["verdict", "ratio", "p", "base", "new", "benchmark"]
+    assert all(name in out for name in NAMES)
+    assert lines[-1].startswith("PASS: 0 slower")
+
+
+def test_main_regression_writes_flagged(base, tmp_path, capsys):
+    victim = NAMES[5]
+    new = make_run(tmp_path / "new.json", seed=2, factor={victim: 3.0})
+    flagged = tmp_path / "flagged.txt"
+    assert gate.main([str(base), str(new), "--flagged-out", str(flagged)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("FAIL: 1 slower")
+    assert f"flagged: {victim}" in out
+    assert flagged.read_text() == f"{victim}\n{CALIB}\n"
+
+
+def test_main_options_change_the_verdict(base, tmp_path, capsys):
+    new = make_run(tmp_path / "new.json", seed=2, factor={NAMES[5]: 3.0})
+    b, n = str(base), str(new)
+    # 3^(1/8) = 1.147: one x3 benchmark also trips the default suite-wide rule.
+    assert gate.main([b, n, "--geomean-threshold", "1.2"]) == 1
+    assert gate.main([b, n, "--geomean-threshold", "1.2", "--threshold", "4"]) == 0
+    assert gate.main([b, n, "--geomean-threshold", "1.2", "--min-effect-ms", "100"]) == 0
+    flagged = tmp_path / "flagged.txt"
+    assert gate.main([b, n, "--threshold", "4", "--flagged-out", str(flagged)]) == 1
+    assert "geomean 1.1" in capsys.readouterr().out
+    assert flagged.read_text() == ""  # only the geomean rule failed: rerun everything
+
+
+def test_main_passing_run_writes_empty_flagged_file(base, tmp_path, capsys):
+    flagged = tmp_path / "flagged.txt"
+    flagged.write_text("stale\n")
+    assert gate.main([str(base), str(base), "--flagged-out", str(flagged)]) == 0
+    assert flagged.read_text() == ""
+
+
+def test_main_fail_on_work_change_flag(tmp_path, capsys):
+    base, new = _work_runs(tmp_path)
+    assert gate.main([str(base), str(new)]) == 0
+    assert gate.main([str(base), str(new), "--fail-on-work-change"]) == 1
+
+
+def test_main_bad_option_exits_2(base, capsys):
+    assert gate.main([str(base), str(base), "--threshold", "0.9"]) == 2
+    assert "--threshold" in capsys.readouterr().err
+    assert gate.main([str(base)]) == 2
+
+
+def test_only_microsecond_benchmarks_have_no_geomean(tmp_path):
+    suite = [(TINY, "predict", 20e-6)]
+    base = make_run(tmp_path / "base.json", seed=1, suite=suite)
+    new = make_run(tmp_path / "new.json", seed=2, suite=suite, factor=1.5)
+    result = gate.compare_runs(base, new)
+    assert result.passed and result.geomean_n == 0
+    assert "geomean n/a" in gate.format_result(result)
