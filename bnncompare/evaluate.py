@@ -6,12 +6,14 @@ in the report is computed the same way.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from bnncompare import data, metrics
 from bnncompare.methods.base import BaseMLPClassifier
 
-__all__ = ["cost_summary", "evaluate", "label_index"]
+__all__ = ["cost_summary", "evaluate", "label_index", "predict_ms_per_example"]
 
 
 def label_index(est: BaseMLPClassifier, y) -> np.ndarray:
@@ -65,3 +67,14 @@ def cost_summary(est: BaseMLPClassifier, fit_time_s: float | None = None) -> dic
         out.update(diagnostics)
         out["ess_per_s"] = diagnostics["ess_min"] / seconds
     return out
+
+
+def predict_ms_per_example(est: BaseMLPClassifier, x: np.ndarray, repeats: int = 5) -> float:
+    """Median wall time of ``predict_proba(x)`` per row, in ms (after one warm-up call)."""
+    est.predict_proba(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        est.predict_proba(x)
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times)) / len(x)

@@ -167,7 +167,7 @@ class NUTSClassifier(BaseMLPClassifier):
         if d["divergences"] > 0 or d["r_hat_max"] > 1.1:
             warnings.warn(f"NUTS diagnostics: {d['divergences']} divergent transitions, "
                           f"max R-hat {d['r_hat_max']:.3f} (> 1.1 means not converged)",
-                          RuntimeWarning, stacklevel=3)
+                          RuntimeWarning, stacklevel=4)  # points at the caller's fit()
 
     def _num_draws(self) -> int:
         total = self.samples_.shape[0]

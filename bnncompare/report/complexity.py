@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import special
 
 from bnncompare.report.load import AXES
+from bnncompare.report.tables import sort_methods
 
 __all__ = [
     "B_GRID",
@@ -253,7 +254,8 @@ def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.
             continue
         records.append({**dict(zip(SERIES_KEYS, key, strict=True)),
                         **_series_fits(rows, axis, n_boot, seed)})
-    return pd.DataFrame.from_records(records, columns=_EXPONENT_COLUMNS)
+    table = pd.DataFrame.from_records(records, columns=_EXPONENT_COLUMNS)
+    return sort_methods(table, ["machine", "phase", "axis", "dataset", "method", "fixed"])
 
 
 _EXPONENT_COLUMNS = [

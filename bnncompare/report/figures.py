@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bnncompare.report.complexity import SERIES_KEYS, sweep_series
 from bnncompare.report.tables import METHOD_ORDER
@@ -67,6 +68,13 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def _short_machine(machine: str) -> str:
     return str(machine).split(" (")[0]
+
+
+def _plain_log(axis) -> None:
+    """Log scale labelled 1, 2, 5, 10, 20, ... in plain numbers (no 6x10^1 minor labels)."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _time_label(normalise: bool) -> str:
@@ -132,6 +140,8 @@ def _sweep_figure(df: pd.DataFrame, exps: pd.DataFrame, path: Path, *, phase: st
                     MACHINE_MARKERS[machines.index(str(k["machine"])) % len(MACHINE_MARKERS)])
     ax.set(xscale="log", yscale="log", xlabel=AXIS_LABEL.get(axis, axis),
            ylabel=_time_label(normalise), title=title)
+    _plain_log(ax.xaxis)
+    _plain_log(ax.yaxis)
     fig.legend(title="markers: median, bars: IQR of rounds; dashed: fit of c0 + c1·x^b",
                loc="outside lower center", title_fontsize=8)
     return _save(fig, path)
@@ -196,6 +206,7 @@ def quality_vs_num_samples(df, exps, path, *, normalise=False):
                     color=method_color(method), label=label)
         ax.set(xscale="log", xlabel=AXIS_LABEL["num_samples"], ylabel=name,
                title=f"{name} vs S")
+        _plain_log(ax.xaxis)
     axes[0].legend()
     return _save(fig, path)
 
@@ -241,6 +252,7 @@ def _cost_panel(ax, rows: pd.DataFrame, dataset: str) -> None:
                    linewidths=1.5, label=label)
     ax.set(xscale="log", xlabel="fit time (s)", ylabel="test NLL (lower is better)",
            title=f"Cost vs quality: {dataset}")
+    _plain_log(ax.xaxis)
     ax.legend()
 
 
@@ -269,6 +281,7 @@ def peer_ratios(df, exps, path, *, normalise=False):
            xlabel="time per unit / bnncompare's (> 1: bnncompare is faster)",
            title="Peer implementations vs bnncompare")
     ax.set_xlim(min(ratios.min(), 1.0) / 2, max(ratios.max(), 1.0) * 4)
+    _plain_log(ax.xaxis)
     ax.invert_yaxis()
     ax.legend(loc="lower right")
     return _save(fig, path)

@@ -6,6 +6,7 @@ No ``tabulate``: the Markdown writer is a dozen lines here. Same frame in, same 
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 
 import pandas as pd
@@ -60,8 +61,8 @@ def format_cell(value: object, spec: str = DEFAULT_FORMAT) -> str:
         return MISSING
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return format(int(round(value)), "d") if spec == "d" else format(float(value), spec)
+    if isinstance(value, numbers.Real):
+        return format(round(float(value)), "d") if spec == "d" else format(float(value), spec)
     return str(value).replace("|", "\\|").replace("\n", " ") or MISSING
 
 

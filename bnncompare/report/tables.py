@@ -76,8 +76,9 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     """uncertainty-baselines style: Method | Dataset | Accuracy | NLL | Brier | ECE | Fit s |
     Predict ms/example | #params.
 
-    Predict ms/example comes from the predict benchmark of the same machine, method and
-    dataset, preferring a single-cell one (axis ``none``) with the fit's ``num_samples``.
+    Predict ms/example is the fit entry's own ``extra_info.predict_ms_per_example`` when
+    recorded, else from the predict benchmark of the same machine, method and dataset
+    (preferring a single-cell one, axis ``none``, with the fit's ``num_samples``).
     """
     rows = _quality_rows(df).copy()
     rows["fit_s"] = rows["median_s"]
@@ -88,6 +89,9 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _predict_ms(df: pd.DataFrame, fit_row: pd.Series) -> float:
+    own = pd.to_numeric(fit_row.get("predict_ms_per_example"), errors="coerce")
+    if pd.notna(own):
+        return float(own)
     same = df[(df["phase"] == "predict") & (df["machine"] == fit_row["machine"])
               & (df["method"] == fit_row["method"]) & (df["dataset"] == fit_row["dataset"])]
     if same.empty:

@@ -1,0 +1,130 @@
+"""``build_report``: benchmark JSON in, ``tables/``, ``figures/`` and ``README.md`` out.
+
+All inputs are loaded and validated before anything is written; the outputs are rendered
+into a staging folder inside ``out_dir`` and only then moved into place, so bad input (or a
+failure while rendering) leaves an existing ``out_dir`` untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bnncompare.report.complexity import exponent_table
+from bnncompare.report.figures import write_figures
+from bnncompare.report.formatting import write_table
+from bnncompare.report.load import ReportInputError, load_runs
+from bnncompare.report.summary import readme_text
+from bnncompare.report.tables import build_tables
+
+__all__ = ["GENERATED", "build_report", "report_command"]
+
+GENERATED = ("tables", "figures", "README.md")
+
+CAPTIONS = {
+    "quality": "Held-out quality and cost per method and dataset",
+    "uncertainty": 'Can it say "I don\'t know"? Test vs out-of-distribution inputs',
+    "exponents": "Empirical complexity exponents: t = c0 + c1·x^b, 95 % bootstrap interval "
+                 "over rounds; Flag names the interval (time, work) that excludes theory",
+    "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "
+             "(> 1: bnncompare is faster)",
+    "nuts_diagnostics": "NUTS convergence (flagged: R-hat > 1.1 or divergences > 0)",
+    "fit": "Every fit benchmark",
+    "predict": "Every predict benchmark",
+}
+
+
+def report_command(paths: Sequence[str | Path], out_dir: str | Path, normalise: bool) -> str:
+    """The shell command that regenerates a report from ``paths`` into ``out_dir``."""
+    args = ["bnncompare", "report", *map(str, paths), "--out", str(out_dir)]
+    return shlex.join(args) + (" --normalise" if normalise else "")
+
+
+def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, *,
+                 normalise: bool = False, n_boot: int = 200) -> dict[str, Any]:
+    """Load benchmark JSON files and write the report into ``out_dir``.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        pytest-benchmark JSON files (``docs/benchmark-json.md``); several merge.
+    out_dir : path
+        Receives ``tables/*.csv|md``, ``figures/*.png`` and ``README.md``. Those three are
+        replaced as a whole (stale files in ``tables/`` and ``figures/`` go); anything else
+        in ``out_dir`` (e.g. ``raw/``) is left alone.
+    normalise : bool, default=False
+        Plot times divided by each run's calibration time (needs a calibration benchmark
+        in every run). Tables always carry both seconds and ``median_norm``.
+    n_boot : int, default=200
+        Bootstrap replicates for the exponent intervals.
+
+    Returns
+    -------
+    dict
+        ``readme`` (Path), ``tables`` and ``figures`` (lists of Paths written),
+        ``n_benchmarks``, ``machines``, ``frame`` (the tidy DataFrame) and ``exponents``.
+
+    Raises
+    ------
+    ReportInputError
+        When any input is unusable; nothing in ``out_dir`` is created or changed.
+    """
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    df = load_runs(paths)
+    if normalise and df["calib_median_s"].isna().any():
+        missing = sorted(df.loc[df["calib_median_s"].isna(), "run"].unique())
+        raise ReportInputError(f"--normalise needs a calibration benchmark; missing in run(s) "
+                               f"{', '.join(missing)}")
+    exps = exponent_table(df, n_boot=n_boot)
+    tables = build_tables(df, exps)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".report-staging-", dir=out_dir))
+    try:
+        figures = _render(staging, df, exps, tables, report_command(paths, out_dir, normalise),
+                          normalise)
+        _publish(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {
+        "readme": out_dir / "README.md",
+        "tables": [out_dir / "tables" / f"{n}.{ext}" for n in tables for ext in ("csv", "md")],
+        "figures": [out_dir / "figures" / f for f in figures],
+        "n_benchmarks": len(df),
+        "machines": sorted(df["machine"].unique()),
+        "frame": df,
+        "exponents": exps,
+    }
+
+
+def _render(staging: Path, df, exps, tables, command: str, normalise: bool) -> list[str]:
+    caption_tail = _caption_tail(df)
+    for name, table in tables.items():
+        write_table(table, staging / "tables", name, f"**{CAPTIONS[name]}.** {caption_tail}")
+    (staging / "figures").mkdir()
+    figures = [p.name for p in write_figures(df, exps, staging / "figures",
+                                             normalise=normalise)]
+    text = readme_text(df, exps, tables, figures, command, normalise)
+    (staging / "README.md").write_text(text, encoding="utf-8")
+    return figures
+
+
+def _caption_tail(df) -> str:
+    runs = df.drop_duplicates("run")
+    parts = [f"{r['machine']}, profile {r['profile']}, torch {r['torch']}, pyro {r['pyro']}"
+             for _, r in runs.iterrows()]
+    return "Runs: " + "; ".join(parts) + "."
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Swap each generated entry into ``out_dir``; the old one is removed with ``staging``."""
+    for name in GENERATED:
+        new, target = staging / name, out_dir / name
+        if target.is_dir() and not target.is_symlink():
+            os.replace(target, staging / f"old-{name}")
+        os.replace(new, target)

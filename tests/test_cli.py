@@ -1,0 +1,87 @@
+"""The command line: exit codes, one-line errors, and one real end-to-end sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bnncompare.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+AXES = {"method", "dataset", "n_train", "n_test", "num_samples", "hidden"}
+GROUPS = {"fit", "predict", "peers", "calibration"}
+
+
+def _one_line_error(capsys, needle: str) -> None:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "--profile", "nope"], "unknown profile 'nope'"),
+    (["demo", "--dataset", "nope"], "unknown dataset"),
+])
+def test_bad_names_exit_2_with_one_line(capsys, argv, needle):
+    assert main(argv) == 2
+    _one_line_error(capsys, needle)
+
+
+def test_report_on_empty_json_exits_2_and_writes_nothing(tmp_path, capsys):
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    out = tmp_path / "out"
+    assert main(["report", str(empty), "--out", str(out)]) == 2
+    _one_line_error(capsys, "empty.json")
+    assert not out.exists()
+
+
+def test_compare_on_missing_file_exits_2(tmp_path, capsys):
+    assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
+    _one_line_error(capsys, "a.json")
+
+
+def _check_entry(entry: dict) -> None:
+    """One benchmark entry against docs/benchmark-json.md."""
+    assert entry["group"] in GROUPS
+    params, extra = entry["params"], entry["extra_info"]
+    assert all(isinstance(v, str | int) for v in params.values()), params
+    assert extra["profile"] == "smoke"
+    assert entry["stats"]["rounds"] == len(entry["stats"]["data"]) >= 1
+    if entry["group"] in ("fit", "predict"):
+        assert set(params) == AXES
+        for key in ("accuracy", "nll", "brier", "ece", "ood_auroc", "n_grad_evals", "n_params"):
+            assert key in extra, key
+        assert 0 <= extra["accuracy"] <= 1 and 0 <= extra["ood_auroc"] <= 1
+    if entry["group"] == "fit" and params["method"] == "nuts":
+        for key in ("r_hat_max", "ess_min", "divergences", "ess_per_s"):
+            assert key in extra, key
+    if entry["group"] == "peers":
+        assert {"method", "dataset", "task"} <= set(params)
+        assert extra["s_per_unit"] > 0 and "ratio_vs_bnncompare" in extra
+
+
+def test_smoke_sweep_end_to_end(tmp_path):
+    """A real ``bnncompare run`` subprocess on a slice of the smoke profile: the JSON follows
+    the contract and the report renders from it."""
+    keyword = ("calibration or (n_train and n300) or (num_samples and S10-) "
+               "or (peers and svi_step and not tutorial)")
+    env = {**os.environ, "BNNCOMPARE_PROFILE": "smoke"}
+    proc = subprocess.run([sys.executable, "-m", "bnncompare.cli", "run", "--profile", "smoke",
+                           "--out", str(tmp_path), "-k", keyword], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = json.loads((tmp_path / "raw" / "smoke.json").read_text())
+    assert {"torch", "pyro", "torch_threads", "device", "profile"} <= set(run["machine_info"])
+    assert run["machine_info"]["torch_threads"] == 1
+    groups = {e["group"] for e in run["benchmarks"]}
+    assert groups == GROUPS
+    for entry in run["benchmarks"]:
+        _check_entry(entry)
+    assert (tmp_path / "README.md").is_file()
+    assert any((tmp_path / "figures").glob("*.png"))
