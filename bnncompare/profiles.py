@@ -148,10 +148,10 @@ PROFILES: dict[str, Profile] = {
         quality=_quality(100, 300, 20, 20, 3, "32"),
     ),
     "fast": Profile(
-        name="fast", n_train_grid=(100, 300, 1000, 3000, 10000),
+        name="fast", n_train_grid=(100, 300, 1000, 3000, 10000, 30000),
         num_samples_grid=(1, 10, 100, 1000), nuts_fit_samples_grid=(25, 50, 100, 200, 400),
         n_test_grid=(100, 1000, 10000), fit_rounds=3, predict_rounds=5, quality_rounds=1,
-        quality=_quality(300, 2000, 100, 100, 5, "50"),
+        peer_nuts_iters=30, quality=_quality(300, 2000, 100, 100, 5, "50"),
     ),
     "full": Profile(
         name="full", n_train_grid=(100, 300, 1000, 3000, 10000, 30000, 100000),

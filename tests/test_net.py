@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -21,7 +22,7 @@ def _reference_logits(widths, activation, theta, x):
     """``x @ W + b`` layer by layer for ONE flat vector, slicing the layout by hand (float64)."""
     act = {"tanh": torch.tanh, "relu": torch.relu}[activation]
     h, start = x.double(), 0
-    pairs = list(zip(widths[:-1], widths[1:], strict=True))
+    pairs = list(itertools.pairwise(widths))
     for k, (fan_in, fan_out) in enumerate(pairs):
         w = theta[start:start + fan_in * fan_out].double().reshape(fan_in, fan_out)
         start += fan_in * fan_out

@@ -8,6 +8,7 @@ multi-process chains would fight over 2 cores and break bit-for-bit determinism.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import torch
@@ -104,11 +105,12 @@ class NUTSClassifier(BaseMLPClassifier):
         check_positive_int("num_samples", self.num_samples)
         check_positive_int("num_chains", self.num_chains)
         check_positive_int("max_tree_depth", self.max_tree_depth)
-        if isinstance(self.num_warmup, bool) or not isinstance(self.num_warmup, int) \
+        if isinstance(self.num_warmup, bool) \
+                or not isinstance(self.num_warmup, numbers.Integral) \
                 or self.num_warmup < 0:
             raise ValueError(f"num_warmup must be an integer >= 0, got {self.num_warmup!r}")
         p = self.target_accept_prob
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 < p < 1:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p < 1:
             raise ValueError(f"target_accept_prob must be in (0, 1), got {p!r}")
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -164,7 +166,8 @@ class NUTSClassifier(BaseMLPClassifier):
 
     def _warn_if_unhealthy(self) -> None:
         d = self.diagnostics_
-        if d["divergences"] > 0 or d["r_hat_max"] > 1.1:
+        # NaN R-hat = every weight constant: a chain that never moved, the worst failure
+        if d["divergences"] > 0 or not d["r_hat_max"] <= 1.1:
             warnings.warn(f"NUTS diagnostics: {d['divergences']} divergent transitions, "
                           f"max R-hat {d['r_hat_max']:.3f} (> 1.1 means not converged)",
                           RuntimeWarning, stacklevel=4)  # points at the caller's fit()

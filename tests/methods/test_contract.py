@@ -181,13 +181,13 @@ def test_same_seed_bit_identical_different_seed_differs(name, blobs):
 @pytest.mark.parametrize("seed", [0, None])
 def test_fit_and_predict_leave_global_rng_untouched(name, blobs, seed):
     torch.manual_seed(123)
-    np.random.seed(123)
+    np.random.seed(123)  # noqa: NPY002 (the legacy global state is what is checked)
     random.seed(123)
-    before = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    before = torch.get_rng_state(), np.random.get_state(), random.getstate()  # noqa: NPY002
     est = _make(name, random_state=seed).fit(*blobs)
     est.predict_proba(blobs[0])
     est.predict_proba_samples(blobs[0])
-    after = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    after = torch.get_rng_state(), np.random.get_state(), random.getstate()  # noqa: NPY002
     assert torch.equal(before[0], after[0])
     assert before[1][0] == after[1][0] and np.array_equal(before[1][1], after[1][1])
     assert before[1][2:] == after[1][2:]
@@ -318,6 +318,10 @@ EXPECTED_FAILED_CHECKS = {
             "wants numpy's TypeError for a dict inside an object array"),
     } for name in NAMES
 }
+EXPECTED_FAILED_CHECKS["svi"]["check_dict_unchanged"] = (
+    "SVIClassifier._draws memoises its S weight draws in `_draw_cache` at the first predict "
+    "(repeated predicts skip S*P normal draws); the draws are a pure function of the fitted "
+    "state and seed, so outputs never change (test_svi checks the cache)")
 for _name in ("svi", "nuts"):
     EXPECTED_FAILED_CHECKS[_name]["check_methods_sample_order_invariance"] = (
         "prediction runs in float32: permuting the rows changes the GEMM's blocking, so "

@@ -1,0 +1,76 @@
+"""Evaluation helpers and the sweep's result handling."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import bnncompare as bc
+from bnncompare import evaluate, metrics, sweep
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    ds = bc.load_dataset("iris", seed=0)
+    est = bc.SVIClassifier(hidden_sizes=(), num_steps=200, lr=0.05, random_state=0,
+                           num_predictive_samples=20).fit(ds.x_train, ds.y_train)
+    return ds, est
+
+
+def test_label_index_maps_labels_to_proba_columns():
+    ds = bc.load_dataset("iris", seed=0)
+    est = bc.NNClassifier(num_epochs=2, random_state=0).fit(ds.x_train, ds.y_train * 2 + 3)
+    np.testing.assert_array_equal(evaluate.label_index(est, np.array([7, 3, 5])), [2, 0, 1])
+    with pytest.raises(ValueError, match="not fitted on"):
+        evaluate.label_index(est, np.array([3, 9]))
+
+
+def test_evaluate_agrees_with_metrics_on_the_same_predictions(fitted):
+    ds, est = fitted
+    out = evaluate.evaluate(est, ds, seed=0)
+    y = ds.y_test  # classes_ are 0, 1, 2
+    samples = est.predict_proba_samples(ds.x_test)
+    assert out["nll"] == pytest.approx(metrics.nll(y, samples.mean(0)))
+    assert out["accuracy"] == pytest.approx(metrics.accuracy(y, samples.mean(0)))
+    assert out["ood_kind"] == "uniform" and out["n_params"] == est.n_params_ == 15
+    assert out["n_grad_evals"] == 200
+    json.dumps(out)  # every value is JSON-ready for pytest-benchmark's extra_info
+
+
+def test_cost_summary_reports_ess_per_second_for_nuts():
+    ds = bc.load_dataset("iris", seed=0)
+    est = bc.NUTSClassifier(num_warmup=20, num_samples=20, max_tree_depth=3,
+                            random_state=0).fit(ds.x_train, ds.y_train)
+    out = evaluate.cost_summary(est, fit_time_s=2.0)
+    assert out["ess_per_s"] == pytest.approx(est.diagnostics_["ess_min"] / 2.0)
+    assert out["fit_time_s"] == 2.0 and out["r_hat_max"] == est.diagnostics_["r_hat_max"]
+
+
+def test_empty_or_broken_benchmark_json_counts_zero(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text("")  # what pytest-benchmark writes when nothing ran
+    assert sweep.count_benchmarks(empty) == 0
+    assert sweep.count_benchmarks(tmp_path / "missing.json") == 0
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"benchmarks": [{}, {}]}))
+    assert sweep.count_benchmarks(good) == 2
+
+
+def test_a_run_where_nothing_ran_keeps_earlier_results(tmp_path):
+    (tmp_path / "smoke.json").write_text("earlier results")
+    tmp = tmp_path / ".smoke.json.tmp"
+    tmp.write_text("")
+    with pytest.raises(ValueError, match="no benchmark ran"):
+        sweep._keep_results(tmp, tmp_path, "smoke", 5, 0)
+    assert (tmp_path / "smoke.json").read_text() == "earlier results"
+    assert not tmp.exists()
+
+
+def test_an_interrupted_run_keeps_its_cells_beside_complete_results(tmp_path):
+    tmp = tmp_path / ".fast.json.tmp"
+    tmp.write_text(json.dumps({"benchmarks": [{}]}))
+    result = sweep._keep_results(tmp, tmp_path, "fast", pytest.ExitCode.INTERRUPTED, 0)
+    assert result.interrupted and result.json_path.name == "fast.partial.json"
+    assert result.n_benchmarks == 1
