@@ -7,11 +7,15 @@ from types import SimpleNamespace
 import numpy as np
 import pyro
 import pytest
+import torch
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 
 
 def pytest_configure(config):
+    # One torch thread: the nets here are tiny, so a second thread only adds contention (a
+    # busy neighbour process on a 2-core CI machine made the suite ~25x slower with 2).
+    torch.set_num_threads(1)
     # --strict-markers (pyproject) needs every marker registered. Slow tests still run by default;
     # deselect them with `-m "not slow"` for a quick loop.
     config.addinivalue_line("markers", "slow: takes several seconds; still runs by default")

@@ -73,7 +73,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         X, y = self._validate_xy(X, y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y has {len(self.classes_)} class ({self.classes_[0]!r}); "
+            raise ValueError(f"y has {len(self.classes_)} class ({self.classes_[0]}); "
                              "a classifier needs at least 2 classes")
         self.device_ = self._resolve_device()
         self.spec_ = net.MLPSpec(X.shape[1], len(self.classes_), tuple(self.hidden_sizes),

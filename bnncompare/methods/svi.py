@@ -136,9 +136,9 @@ class SVIClassifier(BaseMLPClassifier):
         # Drawn once per S from a fixed seed, then reused: predictions are reproducible, and
         # repeated predict calls skip S*P normal draws (10 ms at S=1000, P=2233 on one core,
         # as long as the forward pass itself on 50 rows).
-        cached = getattr(self, "_draw_cache", None)
-        if cached is None or cached.shape[0] != num or cached.device != self.loc_.device:
+        draws = getattr(self, "_draw_cache", None)
+        if draws is None or draws.shape[0] != num or draws.device != self.loc_.device:
             noise = torch.randn(num, self.n_params_, generator=self._generator(1),
                                 device=self.device_)
-            self._draw_cache = self.loc_ + self.scale_ * noise
-        return self._draw_cache
+            draws = self._draw_cache = self.loc_ + self.scale_ * noise
+        return draws

@@ -206,6 +206,37 @@ def test_fitted_models_are_independent(name, blobs):
     np.testing.assert_array_equal(first.predict_proba(x), expected)
 
 
+# ---------------------------------------------------------------------------------- device
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", NAMES)
+def test_cuda_fit_and_predict(name, blobs):
+    x, y = blobs
+    torch.cuda.manual_seed_all(11)
+    before = torch.cuda.get_rng_state()
+    est = _make(name, device="cuda").fit(x, y)
+    assert torch.equal(torch.cuda.get_rng_state(), before)  # the caller's CUDA RNG untouched
+    proba = est.predict_proba(x)
+    assert isinstance(proba, np.ndarray) and proba.dtype == np.float64 and proba.shape == (45, 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-12)
+    s = 1 if name == "nn" else FAST[name]["num_predictive_samples"]
+    samples = est.predict_proba_samples(x)
+    assert isinstance(samples, np.ndarray) and samples.shape == (s, 45, 3)
+    np.testing.assert_allclose(samples.mean(0), proba, atol=1e-6)
+    assert np.mean(est.predict(x) == y) >= 0.95
+    if name == "nn":  # same init, same deterministic full-batch steps: the CPU answer
+        np.testing.assert_allclose(proba, _make(name).fit(x, y).predict_proba(x), atol=1e-4)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
+@pytest.mark.parametrize("name", NAMES)
+def test_cuda_requested_without_cuda_raises(name, blobs):
+    with pytest.raises(ValueError, match="device='cuda' but torch sees no CUDA device"):
+        _make(name, device="cuda").fit(*blobs)
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_proba_samples"])
@@ -333,7 +364,7 @@ def _name_of(estimator) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @parametrize_with_checks([_make(name, random_state=None) for name in NAMES],
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS[_name_of(est)])
 def test_sklearn_estimator_checks(estimator, check):
