@@ -50,6 +50,16 @@ class _CountingPotential:
         return self.potential(params)
 
 
+def _ess_and_r_hat(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-weight ESS and split R-hat of ``draws (chains, samples, P)``; NaN when a chain has
+    fewer than 4 draws (split R-hat needs two halves of at least 2 draws each)."""
+    if draws.shape[1] < 4:
+        nan = torch.full(draws.shape[2:], float("nan"), dtype=draws.dtype)
+        return nan, nan
+    return (effective_sample_size(draws, chain_dim=0, sample_dim=1),
+            split_gelman_rubin(draws, chain_dim=0, sample_dim=1))
+
+
 class NUTSClassifier(BaseMLPClassifier):
     """MLP whose weight posterior is sampled with the No-U-Turn Sampler.
 
@@ -134,9 +144,14 @@ class NUTSClassifier(BaseMLPClassifier):
                       target_accept_prob=self.target_accept_prob, adapt_step_size=True,
                       adapt_mass_matrix=True, full_mass=False)
         marks: list[tuple[str, int]] = []
+        kernel_diagnostics: dict = {}
 
-        def record(_kernel, _params, stage, _i):
+        def record(kernel, _params, stage, _i):
             marks.append((stage, potential.calls))
+            # the kernel's own record (MCMC.diagnostics() would also compute R-hat/ESS again,
+            # and fails below 4 draws); it is defined once sampling has started
+            if stage == "Sample":
+                kernel_diagnostics.update(kernel.diagnostics())
 
         mcmc = MCMC(kernel, num_samples=self.num_samples, warmup_steps=self.num_warmup,
                     initial_params={"theta": init.to(self.device_)}, disable_progbar=True,
@@ -145,12 +160,11 @@ class NUTSClassifier(BaseMLPClassifier):
         calls = [c for _, c in marks]
         per_draw = [b - a for a, b, (stage, _) in zip(calls[:-1], calls[1:], marks[1:],
                                                       strict=True) if stage == "Sample"]
-        divergent = len(mcmc.diagnostics()["divergences"]["chain 0"])
+        divergent = len(kernel_diagnostics.get("divergences", []))
         return mcmc.get_samples()["theta"].detach(), per_draw, divergent
 
     def _diagnostics(self, stacked: torch.Tensor, steps: list[int], divergences: int) -> dict:
-        ess = effective_sample_size(stacked.double(), chain_dim=0, sample_dim=1)
-        r_hat = split_gelman_rubin(stacked.double(), chain_dim=0, sample_dim=1)
+        ess, r_hat = _ess_and_r_hat(stacked.double())
         # depth d builds at most 2**d - 1 leapfrog steps: d = floor(log2(steps)) + 1
         depth = torch.tensor(steps, dtype=torch.float64).log2().floor() + 1
         finite = r_hat[torch.isfinite(r_hat)]

@@ -178,3 +178,13 @@ def test_fewer_predictive_samples_are_evenly_thinned(data):
     est.set_params(num_predictive_samples=None)
     np.testing.assert_allclose(est.predict_proba_samples(x),
                                _softmax_regression_proba(est.samples_, x), atol=1e-6)
+
+
+def test_fewer_than_four_draws_give_nan_diagnostics_not_a_crash(iris):
+    """pyro.ops.stats needs >= 4 draws per chain; below that R-hat/ESS are NaN and the
+    unhealthy-chain warning fires (NaN R-hat is not <= 1.1)."""
+    est = NUTSClassifier(num_warmup=3, num_samples=3, max_tree_depth=2, random_state=0)
+    with pytest.warns(RuntimeWarning, match="R-hat"):
+        est.fit(iris.x_train, iris.y_train)
+    assert np.isnan(est.diagnostics_["r_hat_max"]) and np.isnan(est.diagnostics_["ess_min"])
+    assert est.predict_proba(iris.x_test).shape == (len(iris.x_test), 3)
