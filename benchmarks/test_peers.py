@@ -99,7 +99,9 @@ def test_peers(benchmark, profile, task, method, dataset):
     if isinstance(work, tuple):
         work, compile_s = work
     benchmark.extra_info.update(profile=profile.name, axis="none", seed=SEED, unit=UNITS[task])
-    units = benchmark.pedantic(work, rounds=3, warmup_rounds=1 if task == "predict" else 0)
+    # predict calls are cheap: more rounds; the rest follow the profile's fit rounds
+    rounds = profile.predict_rounds if task == "predict" else profile.fit_rounds
+    units = benchmark.pedantic(work, rounds=rounds, warmup_rounds=1 if task == "predict" else 0)
     benchmark.extra_info["units_per_round"] = int(units)
     if compile_s is not None:
         benchmark.extra_info["compile_s"] = compile_s

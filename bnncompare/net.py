@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 __all__ = ["ACTIVATIONS", "MLPSpec", "chunk_size_for", "init_theta", "logits", "mean_proba",
-           "proba_samples"]
+           "nll_sum", "proba_samples", "softmax"]
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -125,6 +126,28 @@ def _first_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> t
     return out.reshape(*batch, x.shape[0], h) + bias.unsqueeze(-2)
 
 
+def softmax(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax over the class axis (last), computed with the classes moved to the front.
+
+    torch's CPU softmax is slow along a short last axis: for C = 3 it is 6-12x slower than
+    along a leading axis (measured: 3.4 ms vs 0.27 ms for 1000 x 45 x 3), and that was half of
+    a 1000-draw prediction. The result is a strided view with the usual (..., C) shape.
+    """
+    return torch.softmax(logits.movedim(-1, 0), 0).movedim(0, -1)
+
+
+def nll_sum(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Summed negative log-likelihood of labels ``y (n,)`` under ``logits (n, C)``.
+
+    Same fast layout as :func:`softmax` for many rows (cross-entropy over C as dim 1 of a
+    (1, C, n) input: 4x faster forward+backward at n = 10^4, C = 3); the plain call is faster
+    for a few hundred rows.
+    """
+    if logits.shape[0] > 512:
+        return F.cross_entropy(logits.T.unsqueeze(0), y.unsqueeze(0), reduction="sum")
+    return F.cross_entropy(logits, y, reduction="sum")
+
+
 def chunk_size_for(spec: MLPSpec, n_rows: int) -> int:
     """How many draws one chunk may hold so ``S_chunk * n * widest_layer`` stays bounded."""
     return max(1, _CHUNK_FLOATS // max(1, n_rows * max(spec.widths)))
@@ -138,7 +161,7 @@ def _chunks(theta: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
 def proba_samples(spec: MLPSpec, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Per-draw class probabilities ``(S, n, C)`` for ``theta[S, P]`` (chunked over S)."""
     size = chunk_size_for(spec, x.shape[0])
-    return torch.cat([torch.softmax(logits(spec, t, x), -1) for t in _chunks(theta, size)])
+    return torch.cat([softmax(logits(spec, t, x)) for t in _chunks(theta, size)])
 
 
 def mean_proba(spec: MLPSpec, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -150,5 +173,5 @@ def mean_proba(spec: MLPSpec, theta: torch.Tensor, x: torch.Tensor) -> torch.Ten
     size = chunk_size_for(spec, x.shape[0])
     total = torch.zeros(x.shape[0], spec.n_classes, dtype=x.dtype, device=x.device)
     for t in _chunks(theta, size):
-        total += torch.softmax(logits(spec, t, x), -1).sum(0)
+        total += softmax(logits(spec, t, x)).sum(0)
     return total / theta.shape[0]

@@ -141,7 +141,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", n_train_grid=(100, 300, 1000), num_samples_grid=(1, 10, 100),
         nuts_fit_samples_grid=(10, 20, 40), n_test_grid=(100, 1000), fit_rounds=5,
-        predict_rounds=7, quality_rounds=1, nn_epochs=30, svi_steps=30, nuts_warmup=10,
+        predict_rounds=7, quality_rounds=3, nn_epochs=30, svi_steps=30, nuts_warmup=10,
         nuts_samples=10, nuts_depth=3, base_n_train=200, base_n_test=200,
         quality_datasets=("iris",), peer_predict_samples=100, peer_steps=30,
         peer_nuts_iters=6,
@@ -157,7 +157,7 @@ PROFILES: dict[str, Profile] = {
         name="full", n_train_grid=(100, 300, 1000, 3000, 10000, 30000, 100000),
         num_samples_grid=(1, 10, 100, 1000, 10000),
         nuts_fit_samples_grid=(25, 50, 100, 200, 400, 800), n_test_grid=(100, 1000, 10000),
-        fit_rounds=5, predict_rounds=7, quality_rounds=3, nuts_depth=5,
+        fit_rounds=3, predict_rounds=7, quality_rounds=3, nuts_depth=5,
         peer_steps=500, peer_nuts_iters=50,
         quality=_quality(500, 4000, 300, 300, 6, "50"),
     ),

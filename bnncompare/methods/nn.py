@@ -7,7 +7,6 @@ same Gaussian prior the Bayesian methods use, so all three methods fit one proba
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
@@ -85,7 +84,7 @@ class NNClassifier(BaseMLPClassifier):
                 xb, yb = (x, y) if idx is None else (x[idx], y[idx])
                 # per-row negative log-joint: batch NLL mean + prior term spread over n rows
                 logits = net.logits(self.spec_, theta, xb)
-                loss = F.cross_entropy(logits, yb) + decay * theta.pow(2).sum() / n
+                loss = net.nll_sum(logits, yb) / len(yb) + decay * theta.pow(2).sum() / n
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()

@@ -12,7 +12,6 @@ import numbers
 import warnings
 
 import torch
-import torch.nn.functional as F
 from pyro.infer import MCMC, NUTS
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
@@ -32,8 +31,7 @@ def make_potential(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, prior_sc
 
     def potential(params: dict[str, torch.Tensor]) -> torch.Tensor:
         theta = params["theta"]
-        nll = F.cross_entropy(net.logits(spec, theta, x), y, reduction="sum")
-        return nll + decay * theta.pow(2).sum()
+        return net.nll_sum(net.logits(spec, theta, x), y) + decay * theta.pow(2).sum()
 
     return potential
 

@@ -204,9 +204,9 @@ def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataF
         "",
         "## Headline findings",
         "",
-        "Complexity exponents are fits of `t = c0 + c1·x^b` over all rounds, with a 95 % "
-        "bootstrap interval over rounds; the naive log-log slope is shown to expose the "
-        "overhead bias.",
+        "Complexity exponents are fits of `t = c0 + c1·x^b` to the per-size median times, "
+        "with a 95 % bootstrap interval over rounds; the naive log-log slope is shown to "
+        "expose the overhead bias.",
         "",
         *[f"- {line}" for line in headline_findings(exps, tables)],
         "",
