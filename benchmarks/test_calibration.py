@@ -13,4 +13,4 @@ from bnncompare.peers import calibration_workload
 def test_calibration(benchmark, profile, method, dataset):
     benchmark.group = "calibration"
     benchmark.extra_info.update(profile=profile.name, axis="none")
-    benchmark.pedantic(calibration_workload, rounds=31, warmup_rounds=2)
+    benchmark.pedantic(calibration_workload, rounds=21, warmup_rounds=2)
