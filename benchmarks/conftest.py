@@ -33,6 +33,17 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:NUTS diagnostics:RuntimeWarning")
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Calibration first, halfway and last, whatever subset of benchmarks was selected."""
+    calibration = {item.callspec.params["position"]: item for item in items
+                   if item.originalname == "test_calibration"}
+    rest = [item for item in items if item.originalname != "test_calibration"]
+    half = len(rest) // 2
+    ordered = [calibration.get("start"), *rest[:half], calibration.get("middle"), *rest[half:],
+               calibration.get("end")]
+    items[:] = [item for item in ordered if item is not None]
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info.update(torch=torch.__version__, pyro=pyro.__version__,
                         torch_threads=torch.get_num_threads(), device="cpu",
