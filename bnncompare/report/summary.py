@@ -82,10 +82,16 @@ def _g(row: pd.Series, col: str) -> str:
     return "?" if pd.isna(row[col]) else f"{row[col]:g}"
 
 
+def _per_machine_dataset(table: pd.DataFrame):
+    """``(rows, several_machines)`` per (machine, dataset) group, in a stable order."""
+    several = table["machine"].nunique() > 1 if len(table) else False
+    for _, rows in table.groupby(["machine", "dataset"], sort=True):
+        yield rows, several
+
+
 def _cost_lines(quality: pd.DataFrame) -> list[str]:
     lines = []
-    several = quality["machine"].nunique() > 1 if len(quality) else False
-    for _, rows in quality.groupby(["machine", "dataset"], sort=True):
+    for rows, several in _per_machine_dataset(quality):
         ref = rows[rows["method"] == "nn"]
         ref_s = float(ref["fit_s"].iloc[0]) if len(ref) else float(rows["fit_s"].min())
         ref_name = "NN" if len(ref) else "the cheapest"
@@ -99,8 +105,7 @@ def _cost_lines(quality: pd.DataFrame) -> list[str]:
 
 def _quality_lines(quality: pd.DataFrame) -> list[str]:
     lines = []
-    several = quality["machine"].nunique() > 1 if len(quality) else False
-    for _, rows in quality.groupby(["machine", "dataset"], sort=True):
+    for rows, several in _per_machine_dataset(quality):
         parts = []
         for metric, label in (("nll", "NLL"), ("ece", "ECE"), ("accuracy", "accuracy")):
             valid = rows.dropna(subset=[metric])
@@ -119,8 +124,7 @@ def _quality_lines(quality: pd.DataFrame) -> list[str]:
 
 def _ood_lines(unc: pd.DataFrame) -> list[str]:
     lines = []
-    several = unc["machine"].nunique() > 1 if len(unc) else False
-    for _, rows in unc.groupby(["machine", "dataset"], sort=True):
+    for rows, several in _per_machine_dataset(unc):
         best = rows.loc[rows["ood_auroc"].idxmax()]
         others = ", ".join(f"{_name(r['method'])} {r['ood_auroc']:.2f}"
                            for _, r in rows.iterrows() if r.name != best.name)

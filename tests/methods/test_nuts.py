@@ -19,15 +19,6 @@ DIAGNOSTIC_KEYS = {"r_hat_max", "ess_min", "ess_median", "divergences", "mean_tr
 
 
 @pytest.fixture(scope="module")
-def data():
-    """20 rows, 2 features, 3 overlapping classes (softmax regression: P = 9, well-posed)."""
-    rng = np.random.RandomState(1)
-    x = rng.randn(20, 2).astype(np.float32)
-    y = np.argmax(x @ np.array([[1.5, -1.0, 0.0], [0.0, 1.0, -1.0]]) + rng.randn(20, 3), 1)
-    return x, y
-
-
-@pytest.fixture(scope="module")
 def healthy(data):
     """Two chains on a 9-weight posterior: converged (measured R-hat 1.02-1.04, 0 divergences)."""
     with warnings.catch_warnings(record=True) as caught:

@@ -13,15 +13,6 @@ from bnncompare import SVIClassifier, net
 from bnncompare.methods.svi import INIT_SCALE
 
 
-@pytest.fixture(scope="module")
-def data():
-    """20 rows, 2 features, 3 classes (softmax regression: P = 9)."""
-    rng = np.random.RandomState(1)
-    x = rng.randn(20, 2).astype(np.float32)
-    y = np.argmax(x @ np.array([[1.5, -1.0, 0.0], [0.0, 1.0, -1.0]]) + rng.randn(20, 3), 1)
-    return x, y
-
-
 def _init_loc(est):
     return net.init_theta(est.spec_, torch.Generator().manual_seed(est.seed_)).double()
 
