@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -185,11 +184,12 @@ def test_synthetic_needs_a_nonlinear_model():
     assert acc_mlp - acc_lr > 0.25
 
 
-def test_synthetic_is_fast_at_1e5_rows():
-    start = time.perf_counter()
+def test_synthetic_reaches_1e5_rows_with_balanced_classes():
+    # (its speed, ~0.03 s here, is not asserted: wall time belongs in benchmarks)
     ds = load_dataset("synthetic", n_train=100_000, n_test=1000)
-    assert time.perf_counter() - start < 1.0
     assert ds.x_train.shape == (100_000, 8)
+    share = np.bincount(ds.y_train) / len(ds.y_train)
+    assert np.all(np.abs(share - 1 / 3) < 0.02)  # equal cluster weights, 5 % uniform noise
 
 
 # --------------------------------------------------------------------------- MNIST files
