@@ -97,10 +97,10 @@ def _warm_up():
     """Fit and predict once with every method before anything is timed: the first call in a
     process pays torch's and Pyro's lazy initialisation (seen as a 15x first round)."""
     ds = load_data("iris", 0, 0)
-    for method in ("nn", "svi", "nuts"):
-        tiny = {"nn": {"num_epochs": 5}, "svi": {"num_steps": 5},
-                "nuts": {"num_warmup": 3, "num_samples": 3, "max_tree_depth": 2}}[method]
-        make_method(method, hidden_sizes=(4,), random_state=SEED, **tiny).fit(
+    tiny = {"nn": {"num_epochs": 5}, "svi": {"num_steps": 5},
+            "nuts": {"num_warmup": 3, "num_samples": 3, "max_tree_depth": 2}}
+    for method, settings in tiny.items():
+        make_method(method, hidden_sizes=(4,), random_state=SEED, **settings).fit(
             ds.x_train, ds.y_train).predict_proba(ds.x_test)
 
 
