@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import numbers
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,7 +21,12 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from bnncompare import net
 
-__all__ = ["BaseMLPClassifier", "check_positive_float", "check_positive_int"]
+__all__ = ["PURPOSES", "BaseMLPClassifier", "check_positive_float", "check_positive_int"]
+
+#: what a method's ``settings`` are for; the last two are keyed by profile name
+#: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
+PURPOSES = ("test", "demo", "gpu", "sweep", "quality")
+_PER_PROFILE = ("sweep", "quality")
 
 
 def check_positive_int(name: str, value, *, allow_none: bool = False) -> None:
@@ -55,11 +61,80 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
     """Template for an MLP classifier fitted by one inference method.
 
     Subclasses list every hyper-parameter in their own ``__init__`` (scikit-learn reads the
-    signature) and implement ``_check_method_params``, ``_fit`` and ``_draws``.
+    signature) and implement ``_fit`` and ``_draws`` (and ``_check_method_params`` when they
+    add hyper-parameters). Everything a harness (benchmarks, report, demo, tests) needs to
+    know about a method lives in the class attributes below; a subclass that sets none of them
+    still runs everywhere with its constructor defaults.
     """
 
     #: default number of predictive draws when ``num_predictive_samples`` is None
     _default_predictive_samples = 100
+
+    # -- metadata read by the harness (class attributes, never per instance) ---------------
+    #: name in tables, figures and notes; None: the class name without "Classifier"
+    label: ClassVar[str | None] = None
+    #: matplotlib colour; None: the report picks the next free colour of its palette
+    color: ClassVar[str | None] = None
+    #: True when the fit yields one weight vector (prediction uses S = 1 draw)
+    point_estimate: ClassVar[bool] = False
+    #: True when the fit fixes the number of predictive draws (NN: 1, an ensemble: its
+    #: members), so ``num_predictive_samples`` does not change the prediction's cost
+    fixed_draws: ClassVar[bool] = False
+    #: constructor keyword that sets the compute budget (epochs, steps, draws, members...);
+    #: the quality-vs-compute curves scale it. None: the method has no budget axis.
+    budget_param: ClassVar[str | None] = None
+    #: constructor keyword for posterior draws made during fit (NUTS: ``num_samples``);
+    #: methods that have one get the fit-vs-draws sweep and are fitted with enough draws for
+    #: every predict cell. None: draws are made at predict time.
+    fit_draws_param: ClassVar[str | None] = None
+    #: settings per purpose (see ``PURPOSES``): ``{"test": {...}, "demo": {...}, "gpu": {...},
+    #: "sweep": {profile: {...}}, "quality": {profile: {...}}}``; missing entries mean the
+    #: constructor defaults
+    settings: ClassVar[Mapping[str, Mapping]] = {}
+
+    @classmethod
+    def method_label(cls) -> str:
+        """The human name of the method (``label``, else the class name minus "Classifier")."""
+        return cls.label or cls.__name__.removesuffix("Classifier")
+
+    @classmethod
+    def settings_for(cls, purpose: str, profile: str = "fast") -> dict:
+        """Constructor keywords of this method for ``purpose`` (and profile), as a new dict.
+
+        Raises
+        ------
+        ValueError
+            If ``purpose`` is not one of ``PURPOSES``.
+        """
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown settings purpose {purpose!r}; choose one of {PURPOSES}")
+        entry = cls.settings.get(purpose, {})
+        if purpose in _PER_PROFILE:
+            entry = entry.get(profile, entry.get("fast", {}))
+        return dict(entry)
+
+    @classmethod
+    def scale_budget(cls, params: Mapping, factor: float) -> dict:
+        """``params`` with the budget (``budget_param``) multiplied by ``factor`` (>= 1 unit).
+
+        The default reads the budget from ``params`` or, if absent, the constructor default.
+        Methods whose budget is several keywords (NUTS: warm-up and draws) override this.
+        """
+        out = dict(params)
+        if cls.budget_param is None:
+            return out
+        base = out.get(cls.budget_param, cls().get_params()[cls.budget_param])
+        out[cls.budget_param] = max(1, round(base * factor))
+        return out
+
+    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, random_state=None,
+                 device="cpu", num_predictive_samples=None):
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.prior_scale = prior_scale
+        self.random_state = random_state
+        self.device = device
+        self.num_predictive_samples = num_predictive_samples
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, X, y):
@@ -169,7 +244,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
 
     # -- hooks ---------------------------------------------------------------------------
     def _check_method_params(self) -> None:
-        raise NotImplementedError
+        """Validate method-specific hyper-parameters (none by default)."""
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Fit on tensors ``x (n, d)`` and encoded labels ``y (n,)``; set ``n_grad_evals_``."""

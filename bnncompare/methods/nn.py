@@ -6,6 +6,8 @@ same Gaussian prior the Bayesian methods use, so all three methods fit one proba
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from bnncompare import net
@@ -53,6 +55,21 @@ class NNClassifier(BaseMLPClassifier):
     n_grad_evals_ : int
         Optimiser steps.
     """
+
+    label = "NN"
+    color = "#0072B2"
+    point_estimate = True
+    fixed_draws = True
+    budget_param = "num_epochs"
+    settings: ClassVar[dict] = {
+        "test": {"num_epochs": 50, "lr": 0.1},
+        "demo": {"num_epochs": 300},
+        "gpu": {"num_epochs": 300},
+        "sweep": {"smoke": {"num_epochs": 30}, "fast": {"num_epochs": 100},
+                  "full": {"num_epochs": 100}},
+        "quality": {"smoke": {"num_epochs": 100}, "fast": {"num_epochs": 300},
+                    "full": {"num_epochs": 500}},
+    }
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_epochs=500,
                  lr=0.01, batch_size=None, random_state=None, device="cpu",

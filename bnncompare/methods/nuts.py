@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import ClassVar
 
 import torch
 from pyro.infer import MCMC, NUTS
@@ -93,6 +94,31 @@ class NUTSClassifier(BaseMLPClassifier):
     n_grad_evals_ : int
         Leapfrog steps (gradient evaluations of the log-joint), warmup included.
     """
+
+    label = "NUTS"
+    color = "#009E73"
+    budget_param = "num_samples"
+    fit_draws_param = "num_samples"
+    settings: ClassVar[dict] = {
+        "test": {"num_warmup": 30, "num_samples": 30, "max_tree_depth": 3,
+                 "num_predictive_samples": 20},
+        "demo": {"num_warmup": 75, "num_samples": 75, "max_tree_depth": 5},
+        "gpu": {"num_warmup": 100, "num_samples": 100, "max_tree_depth": 5},
+        "sweep": {"smoke": {"num_warmup": 10, "num_samples": 10, "max_tree_depth": 3},
+                  "fast": {"num_warmup": 50, "num_samples": 50, "max_tree_depth": 4},
+                  "full": {"num_warmup": 50, "num_samples": 50, "max_tree_depth": 5}},
+        "quality": {"smoke": {"num_warmup": 20, "num_samples": 20, "max_tree_depth": 3},
+                    "fast": {"num_warmup": 100, "num_samples": 100, "max_tree_depth": 5},
+                    "full": {"num_warmup": 300, "num_samples": 300, "max_tree_depth": 6}},
+    }
+
+    @classmethod
+    def scale_budget(cls, params, factor):
+        """Warm-up and draws both scale: the budget is iterations per chain."""
+        out = super().scale_budget(params, factor)
+        warmup = params.get("num_warmup", cls().num_warmup)
+        out["num_warmup"] = max(1, round(warmup * factor))
+        return out
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_warmup=200,
                  num_samples=200, num_chains=1, max_tree_depth=8, target_accept_prob=0.8,

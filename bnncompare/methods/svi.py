@@ -14,6 +14,7 @@ Fast by construction (REFERENCE.md):
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pyro
 import pyro.distributions as dist
@@ -64,6 +65,19 @@ class SVIClassifier(BaseMLPClassifier):
     n_grad_evals_ : int
         ``num_steps * num_particles``.
     """
+
+    label = "SVI"
+    color = "#E69F00"
+    budget_param = "num_steps"
+    settings: ClassVar[dict] = {
+        "test": {"num_steps": 100, "lr": 0.05, "num_predictive_samples": 20},
+        "demo": {"num_steps": 1000},
+        "gpu": {"num_steps": 2000},
+        "sweep": {"smoke": {"num_steps": 30}, "fast": {"num_steps": 100},
+                  "full": {"num_steps": 100}},
+        "quality": {"smoke": {"num_steps": 300}, "fast": {"num_steps": 2000},
+                    "full": {"num_steps": 4000}},
+    }
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_steps=2000,
                  lr=0.01, batch_size=None, num_particles=1, random_state=None, device="cpu",
