@@ -1,13 +1,16 @@
 """pytest-benchmark harness: profile, one torch thread, provenance, shared data and timers.
 
-Run with ``pytest benchmarks --benchmark-json out.json`` (``BNNCOMPARE_PROFILE=smoke|fast|full``,
-default ``fast``). This directory only arranges and times calls into ``bnncompare``; the
-workloads themselves live in the library (``bnncompare.methods``, ``bnncompare.peers``).
+Run with ``pytest benchmarks --benchmark-json out.json [--profile smoke|fast|full]
+[--methods nn,svi]``. The profile (``BNNCOMPARE_PROFILE`` is only the option's default) becomes
+one :class:`~bnncompare.profiles.Profile` object on ``config``; ``pytest_generate_tests`` builds
+each sweep's cells from it and the registry. This directory only arranges and times calls into
+``bnncompare``; the workloads themselves live in the library.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import statistics
 
 import pyro
@@ -17,20 +20,48 @@ import torch
 import bnncompare
 from bnncompare import data
 from bnncompare.evaluate import cost_summary, evaluate, predict_ms_per_example
-from bnncompare.methods import make_method
-from bnncompare.profiles import SEED, Cell, current_profile
+from bnncompare.methods import METHODS, make_method
+from bnncompare.profiles import SEED, Cell, Profile, default_profile_name, get_profile
 
-PROFILE = current_profile()
-#: benchmark params in JSON order; every fit/predict test takes all of them
-AXES = "method,dataset,n_train,n_test,num_samples,hidden"
+_PROFILE_KEY = pytest.StashKey[Profile]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("bnncompare")
+    group.addoption("--profile", default=None,
+                    help="smoke | fast | full (default: $BNNCOMPARE_PROFILE or fast)")
+    group.addoption("--methods", default=None,
+                    help="comma-separated registered methods (default: all)")
 
 
 def pytest_configure(config):
     # One thread, set before any work, so times are per-core and comparable across machines;
     # recorded in machine_info below.
     torch.set_num_threads(1)
-    # NUTS health is recorded in extra_info (r_hat_max, divergences); no need to warn as well.
+    name = config.getoption("--profile") or default_profile_name()
+    config.stash[_PROFILE_KEY] = get_profile(name, config.getoption("--methods"))
+    config.addinivalue_line("markers", "cells(kind): parametrise over the profile's cells")
+    # Method health is recorded in extra_info (r_hat_max, divergences); no need to warn as well.
     config.addinivalue_line("filterwarnings", "ignore:NUTS diagnostics:RuntimeWarning")
+
+
+def profile_of(config) -> Profile:
+    """The run's one profile object."""
+    return config.stash[_PROFILE_KEY]
+
+
+def pytest_generate_tests(metafunc):
+    """``@pytest.mark.cells("fit")``: one test per cell of ``Profile.<kind>_cells()``; the
+    test's own arguments name the axes it receives (and so its JSON ``params``)."""
+    marker = metafunc.definition.get_closest_marker("cells")
+    if marker is None:
+        return
+    cells = getattr(profile_of(metafunc.config), f"{marker.args[0]}_cells")()
+    axes = [a for a in inspect.signature(metafunc.function).parameters if a in Cell.__annotations__]
+    for cell in cells:
+        assert list(cell.params()) == axes, (cell, axes)  # a cell must match its test's axes
+    metafunc.parametrize(axes, [list(c.params().values()) for c in cells],
+                         ids=[c.id for c in cells])
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -45,9 +76,11 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
+    profile = profile_of(config)
     machine_info.update(torch=torch.__version__, pyro=pyro.__version__,
                         torch_threads=torch.get_num_threads(), device="cpu",
-                        profile=PROFILE.name, bnncompare=bnncompare.__version__)
+                        profile=profile.name, methods=list(profile.method_names),
+                        bnncompare=bnncompare.__version__)
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
@@ -66,54 +99,59 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
             entry["extra_info"]["ratio_vs_bnncompare"] = entry["extra_info"]["s_per_unit"] / base
 
 
-def cells(grid: list[Cell]):
-    """``pytest.param`` per cell with a readable id: ``synthetic-nuts-n1000-t500-S50-16x16``."""
-    return [pytest.param(*c, id=f"{c.dataset}-{c.method}-n{c.n_train}-t{c.n_test}"
-                                f"-S{c.num_samples}-{c.hidden}") for c in grid]
-
-
-def load_data(name: str, n_train: int, n_test: int) -> data.Dataset:
-    """Session-wide dataset cache (fixed seed); only synthetic data is sized by the cell."""
-    if name == "synthetic":
-        return _load(name, n_train, n_test)
-    return _load(name, None, None)
-
-
 @functools.cache
-def _load(name: str, n_train: int | None, n_test: int | None) -> data.Dataset:
+def load_data(name: str, n_train: int | None = None, n_test: int | None = None,
+              n_features: int = 8, n_classes: int = 3) -> data.Dataset:
+    """Session-wide dataset cache (fixed seed); only synthetic data is sized by the cell."""
     if name != "synthetic":
         return data.load_dataset(name, seed=SEED)
     return data.load_dataset(name, seed=SEED, n_train=n_train, n_test=n_test,
-                             n_features=PROFILE.n_features, n_classes=PROFILE.n_classes)
+                             n_features=n_features, n_classes=n_classes)
+
+
+def cell_data(profile: Profile, cell: Cell) -> data.Dataset:
+    """The dataset of ``cell``: synthetic rows sized by the cell (or the profile's base)."""
+    if cell.dataset != "synthetic":
+        return load_data(cell.dataset)
+    return load_data("synthetic", cell.n_train or profile.base_n_train,
+                     cell.n_test or profile.base_n_test, profile.n_features, profile.n_classes)
+
+
+def workload(params: dict, ds: data.Dataset, **more) -> dict:
+    """Everything besides ``params`` that changes a cell's work: the exact estimator keywords
+    and data sizes (the gate's benchmark identity)."""
+    estimator = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(params.items())}
+    return {"estimator": estimator, "n_train": int(ds.n_train), "n_test": int(ds.n_test),
+            "n_features": int(ds.n_features), "n_classes": int(ds.n_classes), **more}
 
 
 @pytest.fixture(scope="session")
-def profile():
-    return PROFILE
+def profile(request) -> Profile:
+    return profile_of(request.config)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _warm_up():
+def _warm_up(profile):
     """Fit and predict once with every method before anything is timed: the first call in a
     process pays torch's and Pyro's lazy initialisation (seen as a 15x first round)."""
-    ds = load_data("iris", 0, 0)
-    tiny = {"nn": {"num_epochs": 5}, "svi": {"num_steps": 5},
-            "nuts": {"num_warmup": 3, "num_samples": 3, "max_tree_depth": 2}}
-    for method, settings in tiny.items():
-        make_method(method, hidden_sizes=(4,), random_state=SEED, **settings).fit(
-            ds.x_train, ds.y_train).predict_proba(ds.x_test)
+    ds = load_data("iris")
+    for method in profile.method_names:
+        settings = {**METHODS[method].settings_for("test"), "hidden_sizes": (4,),
+                    "random_state": SEED}
+        make_method(method, **settings).fit(ds.x_train, ds.y_train).predict_proba(ds.x_test)
 
 
 @pytest.fixture
-def time_fit(benchmark):
+def time_fit(benchmark, profile):
     """Time ``fit`` with a fresh estimator per round; record quality, cost and theory."""
 
     def run(cell: Cell, *, axis: str, rounds: int, theory: float | None = None,
             theory_work: float | None = None):
-        ds = load_data(cell.dataset, cell.n_train, cell.n_test)
-        params = PROFILE.estimator_params(cell)
+        ds = cell_data(profile, cell)
+        params = profile.fit_params(cell)
         benchmark.group = "fit"
-        benchmark.extra_info.update(profile=PROFILE.name, axis=axis, seed=SEED)
+        benchmark.extra_info.update(profile=profile.name, axis=axis, seed=SEED,
+                                    workload=workload(params, ds))
         if theory is not None:  # sweeps only; single quality cells have no exponent
             benchmark.extra_info.update(theory_exponent=theory, theory_exponent_work=theory_work)
         est = benchmark.pedantic(lambda e: e.fit(ds.x_train, ds.y_train), rounds=rounds,
@@ -129,28 +167,33 @@ def time_fit(benchmark):
 
 
 @functools.cache
-def fitted_for_predict(method: str, dataset: str, n_train: int, hidden: str, nuts_draws: int):
+def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str):
     """One fitted estimator per (method, training data) reused by every predict cell: predict
     time depends on S, n and P, not on how the weights were obtained. The training rows do
-    not depend on ``n_test`` (synthetic test rows come from their own random stream)."""
-    cell = Cell(method, dataset, n_train, PROFILE.base_n_test, nuts_draws, hidden)
-    ds = load_data(dataset, n_train, PROFILE.base_n_test)
-    est = make_method(method, **PROFILE.estimator_params(cell, nuts_draws=nuts_draws))
-    return est.fit(ds.x_train, ds.y_train)
+    not depend on ``n_test`` (synthetic test rows come from their own random stream).
+    Returns the estimator and its fit keywords."""
+    cell = Cell(method, dataset, hidden, n_test=profile.base_n_test,
+                num_samples=max(profile.num_samples_grid))
+    params = profile.fit_params(cell)
+    train = cell_data(profile, Cell(method, dataset, hidden))
+    return make_method(method, **params).fit(train.x_train, train.y_train), params
 
 
 @pytest.fixture
-def time_predict(benchmark):
+def time_predict(benchmark, profile):
     """Time ``predict_proba`` (the model average over S draws) of a fitted estimator."""
 
-    def run(cell: Cell, *, axis: str, theory: float, rounds: int):
-        ds = load_data(cell.dataset, cell.n_train, cell.n_test)
-        est = fitted_for_predict(cell.method, cell.dataset, cell.n_train, cell.hidden,
-                                 max(PROFILE.num_samples_grid))
+    def run(cell: Cell, *, axis: str, rounds: int):
+        ds = cell_data(profile, cell)
+        est, params = fitted_for_predict(profile, cell.method, cell.dataset, cell.hidden)
         est.set_params(num_predictive_samples=cell.num_samples)
+        # a method whose draws are fixed by the fit (a point estimate, an ensemble) does the
+        # same work at every S: its prediction is flat in S
+        theory = 0.0 if axis == "num_samples" and METHODS[cell.method].fixed_draws else 1.0
         benchmark.group = "predict"
-        benchmark.extra_info.update(profile=PROFILE.name, axis=axis, seed=SEED,
-                                    theory_exponent=theory)
+        benchmark.extra_info.update(
+            profile=profile.name, axis=axis, seed=SEED, theory_exponent=theory,
+            workload=workload(params, ds, num_predictive_samples=cell.num_samples))
         benchmark.pedantic(est.predict_proba, args=(ds.x_test,), rounds=rounds,
                            warmup_rounds=1)
         benchmark.extra_info.update(evaluate(est, ds, seed=SEED))

@@ -19,14 +19,12 @@ import torch
 import bnncompare as bc
 from bnncompare import net
 
-SETTINGS = {"nn": {"num_epochs": 300}, "svi": {"num_steps": 2000},
-            "nuts": {"num_warmup": 100, "num_samples": 100, "max_tree_depth": 5}}
-
 
 def _fit_predict(method: str, device: str, ds) -> dict:
     def fit():
         return bc.make_method(method, hidden_sizes=(20, 50, 20), activation="relu",
-                              random_state=0, device=device, **SETTINGS[method]
+                              random_state=0, device=device,
+                              **bc.METHODS[method].settings_for("gpu")
                               ).fit(ds.x_train, ds.y_train)
 
     est, twin = fit(), fit()
@@ -57,7 +55,7 @@ def main() -> dict:
     torch.set_num_threads(1)
     out = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0)}
     iris = bc.load_dataset("iris", seed=0)
-    for method in SETTINGS:
+    for method in bc.METHODS:
         out[method] = {dev: _fit_predict(method, dev, iris) for dev in ("cpu", "cuda")}
         print(method, json.dumps(out[method]), flush=True)
     for dev in ("cpu", "cuda"):

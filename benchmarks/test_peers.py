@@ -11,7 +11,7 @@ import functools
 
 import pytest
 import torch
-from conftest import PROFILE, load_data
+from conftest import load_data
 
 from bnncompare import net, peers
 from bnncompare.methods import NNClassifier, NUTSClassifier, SVIClassifier
@@ -29,19 +29,19 @@ PEERS = [
 
 
 @functools.cache
-def _context():
-    ds = load_data("iris", 0, 0)
+def _context(profile):
+    ds = load_data("iris")
     spec = net.MLPSpec(ds.n_features, ds.n_classes, HIDDEN, "tanh")
     x, y = torch.as_tensor(ds.x_train), torch.as_tensor(ds.y_train)
-    svi = SVIClassifier(hidden_sizes=HIDDEN, num_steps=PROFILE.peer_steps, random_state=SEED,
-                        num_predictive_samples=PROFILE.peer_predict_samples)
+    svi = SVIClassifier(hidden_sizes=HIDDEN, num_steps=profile.peer_steps, random_state=SEED,
+                        num_predictive_samples=profile.peer_predict_samples)
     svi.fit(ds.x_train, ds.y_train)
     return ds, spec, x, y, svi
 
 
-def _predict(method):
-    ds, spec, _, _, svi = _context()
-    theta = svi._draws(PROFILE.peer_predict_samples)
+def _predict(profile, method):
+    ds, spec, _, _, svi = _context(profile)
+    theta = svi._draws(profile.peer_predict_samples)
     x_test = torch.as_tensor(ds.x_test)
     if method == "bnncompare":
         return lambda: (svi.predict_proba(ds.x_test), 1)[1]
@@ -53,9 +53,9 @@ def _predict(method):
     return lambda: (peers.predict_floor(layers, x_test), 1)[1]
 
 
-def _svi_step(method):
-    ds, spec, x, y, _ = _context()
-    steps = PROFILE.peer_steps
+def _svi_step(profile, method):
+    ds, spec, x, y, _ = _context(profile)
+    steps = profile.peer_steps
     if method == "bnncompare":
         return lambda: SVIClassifier(hidden_sizes=HIDDEN, num_steps=steps, random_state=SEED)\
             .fit(ds.x_train, ds.y_train).n_grad_evals_
@@ -67,9 +67,9 @@ def _svi_step(method):
     return lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps)
 
 
-def _nuts_leapfrog(method):
-    ds, spec, x, y, _ = _context()
-    iters = PROFILE.peer_nuts_iters
+def _nuts_leapfrog(profile, method):
+    ds, spec, x, y, _ = _context(profile)
+    iters = profile.peer_nuts_iters
     if method == "bnncompare":
         return lambda: NUTSClassifier(
             hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
@@ -85,6 +85,17 @@ def _nuts_leapfrog(method):
     return runner.run, runner.compile_s
 
 
+def _workload(profile, task: str) -> dict:
+    """What changes a peer task's work (the gate's identity, beside ``params``)."""
+    base = {"hidden": list(HIDDEN), "activation": "tanh"}
+    if task == "predict":
+        return {**base, "num_samples": profile.peer_predict_samples}
+    if task == "svi_step":
+        return {**base, "num_steps": profile.peer_steps}
+    return {**base, "num_warmup": profile.peer_nuts_iters, "num_samples": profile.peer_nuts_iters,
+            "max_tree_depth": NUTS_DEPTH}
+
+
 UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog"}
 TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leapfrog}
 
@@ -94,11 +105,12 @@ TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leap
                          ids=[f"{task}-{method}" for task, method in PEERS])
 def test_peers(benchmark, profile, task, method, dataset):
     benchmark.group = "peers"
-    work = TASKS[task](method)
+    work = TASKS[task](profile, method)
     compile_s = None
     if isinstance(work, tuple):
         work, compile_s = work
-    benchmark.extra_info.update(profile=profile.name, axis="none", seed=SEED, unit=UNITS[task])
+    benchmark.extra_info.update(profile=profile.name, axis="none", seed=SEED, unit=UNITS[task],
+                                workload=_workload(profile, task))
     # predict calls are cheap: more rounds; the rest follow the profile's fit rounds
     rounds = profile.predict_rounds if task == "predict" else profile.fit_rounds
     units = benchmark.pedantic(work, rounds=rounds, warmup_rounds=1 if task == "predict" else 0)

@@ -7,7 +7,6 @@ input or nothing ran — with one readable line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -28,11 +27,14 @@ def _fail(command: str, message: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=(
         "What does a Bayesian neural network cost, and what does it buy? "
-        "NN vs SVI vs NUTS, benchmarked."))
+        "Inference methods for one MLP, benchmarked side by side."))
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the benchmark sweep, then render the report")
-    run.add_argument("--profile", default=os.environ.get("BNNCOMPARE_PROFILE", "fast"),
-                     help="smoke (< 1 min), fast (default, < 10 min) or full (< 90 min)")
+    run.add_argument("--profile", default=None,
+                     help="smoke (< 1 min), fast (default, < 10 min) or full (< 90 min); "
+                          "default: $BNNCOMPARE_PROFILE or fast")
+    run.add_argument("--methods", default=None,
+                     help="comma-separated registered methods to run (default: all)")
     run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     run.add_argument("-k", dest="keyword", help="only benchmarks matching this pytest -k")
     run.add_argument("--no-report", action="store_true", help="skip rendering the report")
@@ -43,10 +45,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="show times divided by each run's calibration median")
     sub.add_parser("compare", add_help=False,
                    help="performance-regression gate: BASE.json NEW.json (see compare -h)")
-    demo = sub.add_parser("demo", help='fit NN, SVI and NUTS and ask them about noise')
+    demo = sub.add_parser("demo", help="fit every method and ask it about noise")
     demo.add_argument("--dataset", default="digits", help="digits (default) or iris")
     demo.add_argument("--out", type=Path, default=Path("results/demo"))
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--methods", default=None,
+                      help="comma-separated registered methods (default: all)")
     return parser
 
 
@@ -79,11 +83,11 @@ def _report(runs: list[Path], out: Path, *, normalise: bool = False) -> int:
 
 
 def _run(args) -> int:
-    from bnncompare.profiles import get_profile
+    from bnncompare.profiles import default_profile_name, get_profile
     from bnncompare.sweep import run_sweep
 
-    profile = get_profile(args.profile)
-    result = run_sweep(profile.name, args.out, keyword=args.keyword)
+    profile = get_profile(args.profile or default_profile_name(), args.methods)
+    result = run_sweep(profile, args.out, keyword=args.keyword)
     if result.interrupted:
         print(f"interrupted: {result.n_benchmarks} finished cells kept in {result.json_path}; "
               f"render them with: {PROG} report {result.json_path} --out {args.out}",
@@ -99,7 +103,7 @@ def _run(args) -> int:
 def _demo(args) -> int:
     from bnncompare.demo import run_demo
 
-    run_demo(args.dataset, args.out, seed=args.seed)
+    run_demo(args.dataset, args.out, seed=args.seed, methods=args.methods)
     return 0
 
 

@@ -1,9 +1,9 @@
 """``bnncompare demo``: can each method say "I don't know"?
 
-Fits NN, SVI and NUTS with quick settings, then asks each about real test images and about
-pure-noise images (the seed notebook's experiment). A method says "I don't know" when its
-predictive entropy exceeds the 95th percentile of its own entropy on real test inputs — a
-threshold set from in-distribution data only, so no method is tuned on the noise.
+Fits every registered method with its quick ``demo`` settings, then asks each about real test
+images and about pure-noise images (the seed notebook's experiment). A method says "I don't
+know" when its predictive entropy exceeds the 95th percentile of its own entropy on real test
+inputs — a threshold set from in-distribution data only, so no method is tuned on the noise.
 """
 
 from __future__ import annotations
@@ -20,27 +20,23 @@ import numpy as np
 
 from bnncompare import data, metrics
 from bnncompare.evaluate import label_index
-from bnncompare.methods import make_method
+from bnncompare.methods import METHODS, make_method, select_methods
 
-__all__ = ["DEMO_SETTINGS", "ask_methods", "run_demo"]
+__all__ = ["ask_methods", "run_demo"]
 
-#: quick settings (< 2 minutes for all three on digits, 2 cores)
-DEMO_SETTINGS = {
-    "nn": {"num_epochs": 300},
-    "svi": {"num_steps": 1000},
-    "nuts": {"num_warmup": 75, "num_samples": 75, "max_tree_depth": 5},
-}
 HIDDEN = {"digits": (50,), "iris": (20, 50, 20)}
 REFUSAL_QUANTILE = 0.95
 N_SHOWN = 5
 
 
-def ask_methods(ds: data.Dataset, x_ood: np.ndarray, *, seed: int = 0) -> dict:
-    """Fit every method on ``ds`` and collect its predictions on test and OOD inputs."""
+def ask_methods(ds: data.Dataset, x_ood: np.ndarray, *, seed: int = 0,
+                methods: tuple[str, ...] | None = None) -> dict:
+    """Fit each method (default: every registered one) with its ``demo`` settings on ``ds``
+    and collect its predictions on test and OOD inputs."""
     answers = {}
-    for name, settings in DEMO_SETTINGS.items():
+    for name in methods or tuple(METHODS):
         est = make_method(name, hidden_sizes=HIDDEN.get(ds.name, (50,)), activation="relu",
-                          random_state=seed, **settings)
+                          random_state=seed, **METHODS[name].settings_for("demo"))
         start = time.perf_counter()
         with warnings.catch_warnings():  # a short chain's R-hat warning is expected here
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -98,8 +94,9 @@ def _figure(ds, x_ood, answers, rows, path: Path) -> None:
             if ds.image_shape:
                 ax.imshow(raw.reshape(ds.image_shape), cmap="gray_r")
             ax.set_xticks([]), ax.set_yticks([])
-            lines = [f"{m.upper()}: " + _verdict(answers[m][kind][:, c].mean(0),
-                                                answers[m]["est"].classes_, row["threshold"])
+            lines = [f"{METHODS[m].method_label()}: "
+                     + _verdict(answers[m][kind][:, c].mean(0), answers[m]["est"].classes_,
+                                row["threshold"])
                      for m, row in zip(answers, rows, strict=True)]
             ax.set_xlabel("\n".join(lines), fontsize=7)
         axes[r, 0].set_ylabel("real test digit" if kind == "test" else "pure noise")
@@ -107,7 +104,8 @@ def _figure(ds, x_ood, answers, rows, path: Path) -> None:
         ax = axes[r, -1]
         for m in answers:
             h = metrics.predictive_entropy(answers[m][kind])
-            ax.hist(h, bins=20, range=(0, np.log(ds.n_classes)), histtype="step", label=m)
+            ax.hist(h, bins=20, range=(0, np.log(ds.n_classes)), histtype="step",
+                    label=METHODS[m].method_label(), color=METHODS[m].color)
         ax.set_title(f"predictive entropy, {'test' if kind == 'test' else 'noise'}",
                      fontsize=9)
         ax.legend(fontsize=7)
@@ -119,15 +117,19 @@ def _figure(ds, x_ood, answers, rows, path: Path) -> None:
 
 
 def run_demo(dataset: str = "digits", out: Path = Path("results/demo"), *,
-             seed: int = 0) -> list[dict]:
-    """Fit, ask, print a table and save ``out/idk_demo.png``; returns the table rows."""
+             seed: int = 0, methods: str | None = None) -> list[dict]:
+    """Fit, ask, print a table and save ``out/idk_demo.png``; returns the table rows.
+
+    ``methods`` is a comma-separated subset of the registry (None: all).
+    """
+    chosen = select_methods(methods)
     ds = data.load_dataset(dataset, seed=seed)
     x_ood = data.make_ood(ds, data.default_ood_kind(ds), len(ds.x_test), seed=seed)
     print(f"{ds.name}: {ds.n_train} training rows, {ds.n_classes} classes; OOD = "
-          f"{data.default_ood_kind(ds)} ({len(x_ood)} inputs). Fitting nn, svi, nuts ...",
+          f"{data.default_ood_kind(ds)} ({len(x_ood)} inputs). Fitting {', '.join(chosen)} ...",
           flush=True)
-    answers = ask_methods(ds, x_ood, seed=seed)
-    y_idx = label_index(answers["nn"]["est"], ds.y_test)
+    answers = ask_methods(ds, x_ood, seed=seed, methods=chosen)
+    y_idx = label_index(next(iter(answers.values()))["est"], ds.y_test)
     rows = [_summary_row(m, a, y_idx) for m, a in answers.items()]
     print(_format_table(rows))
     out.mkdir(parents=True, exist_ok=True)

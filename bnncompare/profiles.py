@@ -1,36 +1,32 @@
-"""Benchmark profiles: the grids and per-method settings of each sweep.
+"""Benchmark profiles: the grids of each sweep, and the cells built from them.
 
 A profile is a time budget on a 2-core machine with one torch thread: ``smoke`` < 1 minute
-(the CI gate), ``fast`` < 10 minutes (the default main job), ``full`` < 90 minutes. NUTS is
-sized by gradient evaluations: on a BNN it runs to ``max_tree_depth`` on nearly every
-iteration, so one draw costs ``2**max_tree_depth - 1`` gradients (REFERENCE.md).
+(the CI gate), ``fast`` < 10 minutes (the default main job), ``full`` < 90 minutes. A profile
+holds only grids and round counts: every per-method setting comes from the method's class
+(``settings_for("sweep" | "quality", profile.name)``), and the cells are built by looping over
+the registry, so a new method joins every sweep without touching this module.
+
+One :class:`Profile` object travels from the CLI (``--profile``, ``--methods``) through
+``pytest benchmarks --profile NAME --methods a,b`` to the cells; ``BNNCOMPARE_PROFILE`` is read
+only as the default of that option.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
-__all__ = ["AXES", "METHOD_NAMES", "PROFILES", "SEED", "Cell", "Profile", "current_profile",
+from bnncompare.methods import METHODS, select_methods
+
+__all__ = ["AXES", "PROFILES", "SEED", "Cell", "Profile", "QualitySetting", "default_profile_name",
            "get_profile", "hidden_label", "parse_hidden"]
 
-#: benchmark parameters, in the order they appear in test ids and in the JSON ``params``
+#: every benchmark parameter, in the order they appear in test ids and in the JSON ``params``;
+#: a cell carries only the ones that change its own work
 AXES = ("method", "dataset", "n_train", "n_test", "num_samples", "hidden")
-METHOD_NAMES = ("nn", "svi", "nuts")
 #: the one seed of every benchmark (estimators, datasets, OOD draws)
 SEED = 0
-
-
-class Cell(NamedTuple):
-    """One benchmark cell: plain strings and ints only (they go into the JSON as-is)."""
-
-    method: str
-    dataset: str
-    n_train: int
-    n_test: int
-    num_samples: int
-    hidden: str
 
 
 def hidden_label(sizes: tuple[int, ...]) -> str:
@@ -44,134 +40,163 @@ def parse_hidden(label: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One benchmark cell. Axes that do not change the cell's work are None (and absent from
+    :meth:`params`): a fit cell has no ``n_test``, an NN fit cell no ``num_samples``."""
+
+    method: str
+    dataset: str
+    hidden: str
+    n_train: int | None = None
+    n_test: int | None = None
+    num_samples: int | None = None
+
+    def params(self) -> dict:
+        """The cell's axes in ``AXES`` order, None ones left out (plain str/int only)."""
+        return {axis: getattr(self, axis) for axis in AXES if getattr(self, axis) is not None}
+
+    @property
+    def id(self) -> str:
+        """Readable test id: ``synthetic-nuts-n1000-S50-16x16``."""
+        tags = {"n_train": "n", "n_test": "t", "num_samples": "S"}
+        parts = [self.dataset, self.method]
+        parts += [f"{tag}{getattr(self, axis)}" for axis, tag in tags.items()
+                  if getattr(self, axis) is not None]
+        return "-".join([*parts, self.hidden])
+
+
+@dataclass(frozen=True)
+class QualitySetting:
+    """A dataset of the quality benchmarks and the net it is fitted with."""
+
+    dataset: str
+    hidden: str
+    activation: str = "relu"
+
+
+@dataclass(frozen=True)
 class Profile:
-    """Grids and settings of one profile (see module docstring for the budgets)."""
+    """Grids and round counts of one profile (see the module docstring for the budgets)."""
 
     name: str
     n_train_grid: tuple[int, ...]
     num_samples_grid: tuple[int, ...]  # predictive draws S at predict
-    nuts_fit_samples_grid: tuple[int, ...]  # NUTS draws at fit
+    fit_draws_grid: tuple[int, ...]  # draws made at fit, for methods that draw at fit (NUTS)
     n_test_grid: tuple[int, ...]
     fit_rounds: int
     predict_rounds: int
     quality_rounds: int
+    quality: tuple[QualitySetting, ...]
     hidden: str = "16x16"
     n_features: int = 8
     n_classes: int = 3
-    base_n_train: int = 300  # the fixed n_train of the num_samples / n_test sweeps
-    base_n_test: int = 500
-    base_num_samples: int = 100
-    nn_epochs: int = 100  # fit sweeps: full-batch steps, so fit cost = steps * n * P
-    svi_steps: int = 100
-    nuts_warmup: int = 50
-    nuts_samples: int = 50
-    nuts_depth: int = 4
-    quality_datasets: tuple[str, ...] = ("iris", "digits")
+    base_n_train: int = 300  # the fixed n_train of the fit-draws / predict sweeps
+    base_n_test: int = 500  # OOD and test rows of the synthetic fit cells
+    base_num_samples: int = 100  # S of the predict-vs-n_test sweep
     peer_predict_samples: int = 1000
     peer_steps: int = 200
     peer_nuts_iters: int = 20
-    quality: dict = field(default_factory=dict)
+    methods: tuple[str, ...] = ()  # empty: every registered method
 
+    def with_methods(self, names: str | None) -> Profile:
+        """This profile restricted to the comma-separated ``names`` (None: all)."""
+        return dataclasses.replace(self, methods=select_methods(names))
+
+    @property
+    def method_names(self) -> tuple[str, ...]:
+        """The methods this run covers, in registry order."""
+        chosen = self.methods or tuple(METHODS)
+        return tuple(m for m in METHODS if m in chosen)
+
+    # -- cells ----------------------------------------------------------------------------
     def fit_cells(self) -> list[Cell]:
         """Fit time vs ``n_train`` for every method on synthetic data."""
-        return [Cell(m, "synthetic", n, self.base_n_test, self.nuts_samples, self.hidden)
-                for m in METHOD_NAMES for n in self.n_train_grid]
+        return [Cell(m, "synthetic", self.hidden, n_train=n)
+                for m in self.method_names for n in self.n_train_grid]
 
-    def nuts_samples_cells(self) -> list[Cell]:
-        """NUTS fit time vs ``num_samples`` (draws drawn at fit)."""
-        return [Cell("nuts", "synthetic", self.base_n_train, self.base_n_test, s, self.hidden)
-                for s in self.nuts_fit_samples_grid]
+    def fit_draws_cells(self) -> list[Cell]:
+        """Fit time vs draws made at fit, for methods that draw at fit (``fit_draws_param``)."""
+        return [Cell(m, "synthetic", self.hidden, n_train=self.base_n_train, num_samples=s)
+                for m in self.method_names if METHODS[m].fit_draws_param
+                for s in self.fit_draws_grid]
 
     def predict_samples_cells(self) -> list[Cell]:
         """Predict time and quality vs predictive draws S, every method."""
-        return [Cell(m, "synthetic", self.base_n_train, self.base_n_test, s, self.hidden)
-                for m in METHOD_NAMES for s in self.num_samples_grid]
+        return [Cell(m, "synthetic", self.hidden, n_test=self.base_n_test, num_samples=s)
+                for m in self.method_names for s in self.num_samples_grid]
 
     def predict_n_test_cells(self) -> list[Cell]:
         """Predict time vs ``n_test`` at S = ``base_num_samples``."""
-        return [Cell(m, "synthetic", self.base_n_train, n, self.base_num_samples, self.hidden)
-                for m in METHOD_NAMES for n in self.n_test_grid]
+        return [Cell(m, "synthetic", self.hidden, n_test=n, num_samples=self.base_num_samples)
+                for m in self.method_names for n in self.n_test_grid]
 
-    def quality_cells(self, sizes: dict[str, tuple[int, int]]) -> list[Cell]:
-        """The seed's own setting (iris, 20x50x20) and digits, every method.
+    def quality_cells(self) -> list[Cell]:
+        """The seed's own setting (iris, 20x50x20) and the other quality datasets."""
+        return [Cell(m, q.dataset, q.hidden) for q in self.quality for m in self.method_names]
 
-        ``sizes`` maps each dataset to its ``(n_train, n_test)``.
+    # -- estimator settings ---------------------------------------------------------------
+    def fit_params(self, cell: Cell) -> dict:
+        """Keywords for ``make_method(cell.method, ...)`` to fit ``cell``.
+
+        Synthetic cells use the method's ``sweep`` settings (full-batch, fixed step counts, so
+        fit cost is ``steps * n * P``); the quality datasets its ``quality`` settings. A cell's
+        ``num_samples`` is the draws made at fit for methods that have them; a predict cell's
+        estimator is fitted with the largest S of the grid so that every S can be served.
         """
-        cells = []
-        for ds in self.quality_datasets:
-            q = self.quality[ds]
-            cells += [Cell(m, ds, *sizes[ds], q["nuts"]["num_samples"], q["hidden"])
-                      for m in METHOD_NAMES]
-        return cells
-
-    def estimator_params(self, cell: Cell, *, nuts_draws: int | None = None) -> dict:
-        """Keywords for ``make_method(cell.method, ...)`` in this profile.
-
-        Synthetic cells use the sweep settings (full-batch, fixed step counts, so fit cost is
-        ``steps * n * P``); quality cells use the per-dataset settings. ``nuts_draws``
-        overrides NUTS's ``num_samples`` (the predict sweeps fit once with the largest S).
-        """
-        common = {"hidden_sizes": parse_hidden(cell.hidden), "random_state": SEED}
-        if cell.dataset in self.quality:
-            q = self.quality[cell.dataset]
-            return {**common, "activation": q["activation"], **q[cell.method]}
-        if cell.method == "nn":
-            return {**common, "num_epochs": self.nn_epochs}
-        if cell.method == "svi":
-            return {**common, "num_steps": self.svi_steps}
-        return {**common, "num_warmup": self.nuts_warmup, "max_tree_depth": self.nuts_depth,
-                "num_samples": nuts_draws or cell.num_samples}
-
-
-def _quality(nn_epochs, svi_steps, nuts_warmup, nuts_samples, nuts_depth, digits_hidden):
-    """Settings of the quality benchmarks (iris: the seed's 20x50x20 net; relu: see README)."""
-    per_method = {
-        "nn": {"num_epochs": nn_epochs},
-        "svi": {"num_steps": svi_steps},
-        "nuts": {"num_warmup": nuts_warmup, "num_samples": nuts_samples,
-                 "max_tree_depth": nuts_depth},
-    }
-    return {
-        "iris": {"hidden": "20x50x20", "activation": "relu", **per_method},
-        "digits": {"hidden": digits_hidden, "activation": "relu", **per_method},
-    }
+        cls = METHODS[cell.method]
+        params = {"hidden_sizes": parse_hidden(cell.hidden), "random_state": SEED}
+        quality = {q.dataset: q for q in self.quality}
+        if cell.dataset in quality:
+            params["activation"] = quality[cell.dataset].activation
+            return {**params, **cls.settings_for("quality", self.name)}
+        params.update(cls.settings_for("sweep", self.name))
+        if cls.fit_draws_param and cell.num_samples is not None:
+            params[cls.fit_draws_param] = (cell.num_samples if cell.n_test is None
+                                           else max(self.num_samples_grid))
+        return params
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", n_train_grid=(100, 300, 1000), num_samples_grid=(1, 10, 100),
-        nuts_fit_samples_grid=(10, 20, 40), n_test_grid=(100, 1000), fit_rounds=5,
-        predict_rounds=7, quality_rounds=3, nn_epochs=30, svi_steps=30, nuts_warmup=10,
-        nuts_samples=10, nuts_depth=3, base_n_train=200, base_n_test=200,
-        quality_datasets=("iris",), peer_predict_samples=100, peer_steps=30,
-        peer_nuts_iters=6,
-        quality=_quality(100, 300, 20, 20, 3, "32"),
+        fit_draws_grid=(10, 20, 40), n_test_grid=(100, 1000), fit_rounds=5,
+        predict_rounds=7, quality_rounds=3, base_n_train=200, base_n_test=200,
+        quality=(QualitySetting("iris", "20x50x20"),),
+        peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6,
     ),
     "fast": Profile(
         name="fast", n_train_grid=(100, 300, 1000, 3000, 10000, 30000),
-        num_samples_grid=(1, 10, 100, 1000), nuts_fit_samples_grid=(25, 50, 100, 200, 400),
+        num_samples_grid=(1, 10, 100, 1000), fit_draws_grid=(25, 50, 100, 200, 400),
         n_test_grid=(100, 1000, 10000), fit_rounds=3, predict_rounds=5, quality_rounds=1,
-        peer_nuts_iters=30, quality=_quality(300, 2000, 100, 100, 5, "50"),
+        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50")),
+        peer_nuts_iters=30,
     ),
     "full": Profile(
         name="full", n_train_grid=(100, 300, 1000, 3000, 10000, 30000, 100000),
         num_samples_grid=(1, 10, 100, 1000, 10000),
-        nuts_fit_samples_grid=(25, 50, 100, 200, 400, 800), n_test_grid=(100, 1000, 10000),
-        fit_rounds=3, predict_rounds=7, quality_rounds=3, nuts_depth=5,
+        fit_draws_grid=(25, 50, 100, 200, 400, 800), n_test_grid=(100, 1000, 10000),
+        fit_rounds=3, predict_rounds=7, quality_rounds=3,
+        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50")),
         peer_steps=500, peer_nuts_iters=50,
-        quality=_quality(500, 4000, 300, 300, 6, "50"),
     ),
 }
 
 
-def get_profile(name: str) -> Profile:
-    """The profile called ``name``; ``ValueError`` naming the valid ones otherwise."""
+def default_profile_name() -> str:
+    """``BNNCOMPARE_PROFILE`` if set (kept as a fallback for scripts), else ``fast``."""
+    return os.environ.get("BNNCOMPARE_PROFILE", "fast")
+
+
+def get_profile(name: str, methods: str | None = None) -> Profile:
+    """The profile called ``name`` restricted to ``methods`` (comma-separated; None: all).
+
+    Raises
+    ------
+    ValueError
+        Naming the valid profiles (or the unknown methods).
+    """
     try:
-        return PROFILES[name]
+        profile = PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
-
-
-def current_profile() -> Profile:
-    """The profile named by ``BNNCOMPARE_PROFILE`` (default ``fast``)."""
-    return get_profile(os.environ.get("BNNCOMPARE_PROFILE", "fast"))
+    return profile.with_methods(methods)

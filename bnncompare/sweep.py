@@ -8,12 +8,13 @@ or partly failed run keeps its finished cells in ``raw/<profile>.partial.json``.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bnncompare.profiles import Profile
 
 __all__ = ["SweepResult", "benchmarks_dir", "count_benchmarks", "run_sweep"]
 
@@ -68,25 +69,21 @@ class _Progress:
               f"{name}{why}  [{elapsed:.0f}s total]", flush=True)
 
 
-def run_sweep(profile: str, out: Path, *, keyword: str | None = None) -> SweepResult:
-    """Run ``pytest benchmarks`` for ``profile`` into ``out/raw/<profile>.json``."""
+def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None) -> SweepResult:
+    """Run ``pytest benchmarks --profile NAME --methods ...`` into ``out/raw/<profile>.json``."""
     bench = benchmarks_dir()
     raw = Path(out) / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    tmp = raw / f".{profile}.json.tmp"
+    tmp = raw / f".{profile.name}.json.tmp"
     tmp.unlink(missing_ok=True)
     # the progress plugin replaces pytest's terminal output (and its -ra addopt)
     args = [str(bench), f"--benchmark-json={tmp}", "-p", "no:terminal", "-o", "addopts=",
-            "-p", "no:cacheprovider", f"--rootdir={bench.parent}"]
+            "-p", "no:cacheprovider", f"--rootdir={bench.parent}", "--profile", profile.name,
+            "--methods", ",".join(profile.method_names)]
     args += ["-k", keyword] if keyword else []
     progress = _Progress()
-    previous = os.environ.get("BNNCOMPARE_PROFILE")
-    os.environ["BNNCOMPARE_PROFILE"] = profile
-    try:
-        code = pytest.main(args, plugins=[progress])
-    finally:
-        _restore_env("BNNCOMPARE_PROFILE", previous)
-    return _keep_results(tmp, raw, profile, code, progress.failed)
+    code = pytest.main(args, plugins=[progress])
+    return _keep_results(tmp, raw, profile.name, code, progress.failed)
 
 
 def _keep_results(tmp: Path, raw: Path, profile: str, code, failed: int) -> SweepResult:
@@ -99,10 +96,3 @@ def _keep_results(tmp: Path, raw: Path, profile: str, code, failed: int) -> Swee
     final = raw / (f"{profile}.json" if complete else f"{profile}.partial.json")
     tmp.replace(final)
     return SweepResult(final, n, interrupted, failed)
-
-
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value

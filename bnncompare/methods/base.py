@@ -160,6 +160,9 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
             start = time.perf_counter()
             self._fit(x_t, y_t)
             self.fit_time_s_ = time.perf_counter() - start
+        if not hasattr(self, "n_grad_evals_"):  # the hardware-free cost every table reports
+            raise NotImplementedError(f"{type(self).__name__}._fit must set n_grad_evals_ "
+                                      "(gradient evaluations of the loss; 0 if none)")
         return self
 
     def _validate_xy(self, X, y):

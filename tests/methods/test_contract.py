@@ -1,7 +1,8 @@
 """The estimator contract (DESIGN.md "Library API"), checked for every method in the registry.
 
-Each method is fitted at tiny, fast settings (``FAST``) on well-separated blobs, so the checks
-that need a sensible fit (labels mapped back through ``classes_``) have a known answer.
+Each method is fitted at its tiny ``test`` settings (``settings_for("test")``, declared on its
+class) on well-separated blobs, so the checks that need a sensible fit (labels mapped back
+through ``classes_``) have a known answer. A method registered by a plugin gets every check.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import bnncompare as bc
 
-# Tiny settings per method. Every registered method must appear here (see test below).
-FAST = {
-    "nn": dict(num_epochs=50, lr=0.1),
-    "svi": dict(num_steps=100, lr=0.05, num_predictive_samples=20),
-    "nuts": dict(num_warmup=30, num_samples=30, max_tree_depth=3, num_predictive_samples=20),
-}
-NAMES = sorted(FAST)
+# Tiny settings per method, from the method's own class.
+FAST = {name: cls.settings_for("test") for name, cls in bc.METHODS.items()}
+NAMES = list(FAST)
 
 # One chain of 30 draws has split R-hat > 1.1 by design here; the warning is tested in test_nuts.
 pytestmark = pytest.mark.filterwarnings("ignore:NUTS diagnostics:RuntimeWarning")
@@ -53,10 +50,31 @@ def fitted(blobs):
         return {name: _make(name).fit(*blobs) for name in NAMES}
 
 
-def test_every_registered_method_has_fast_settings():
-    assert set(bc.METHODS) == set(FAST)
-    assert bc.METHODS == {"nn": bc.NNClassifier, "svi": bc.SVIClassifier,
-                          "nuts": bc.NUTSClassifier}
+def test_builtin_methods_come_first_in_registry_order():
+    assert list(bc.METHODS)[:3] == ["nn", "svi", "nuts"]
+    assert (bc.METHODS["nn"], bc.METHODS["svi"], bc.METHODS["nuts"]) == (
+        bc.NNClassifier, bc.SVIClassifier, bc.NUTSClassifier)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_test_settings_are_constructor_keywords(name):
+    """A typo in a class's settings would silently fall back to a default elsewhere."""
+    cls = bc.METHODS[name]
+    for purpose in ("test", "demo", "gpu"):
+        assert set(cls.settings_for(purpose)) <= set(cls().get_params()), purpose
+    for purpose in ("sweep", "quality"):
+        for profile in ("smoke", "fast", "full"):
+            assert set(cls.settings_for(purpose, profile)) <= set(cls().get_params())
+
+
+def _expected_draws(name: str) -> int | None:
+    """S of ``predict_proba_samples`` at the test settings (None: fixed by the fit)."""
+    cls = bc.METHODS[name]
+    if cls.point_estimate:
+        return 1
+    if cls.fixed_draws:
+        return None
+    return FAST[name].get("num_predictive_samples", cls._default_predictive_samples)
 
 
 # ------------------------------------------------------------------------------- fitting
@@ -107,7 +125,7 @@ def test_predict_proba_on_simplex(name, fitted, blobs):
 def test_predict_proba_samples_shape_and_mean(name, fitted, blobs):
     est = fitted[name]
     samples = est.predict_proba_samples(blobs[0])
-    s = 1 if name == "nn" else FAST[name]["num_predictive_samples"]
+    s = _expected_draws(name) or samples.shape[0]
     assert samples.shape == (s, 45, 3) and samples.dtype == np.float64
     np.testing.assert_allclose(samples.sum(-1), 1.0, atol=1e-5)
     np.testing.assert_allclose(samples.mean(0), est.predict_proba(blobs[0]), atol=1e-6)
@@ -221,12 +239,12 @@ def test_cuda_fit_and_predict(name, blobs):
     proba = est.predict_proba(x)
     assert isinstance(proba, np.ndarray) and proba.dtype == np.float64 and proba.shape == (45, 3)
     np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-12)
-    s = 1 if name == "nn" else FAST[name]["num_predictive_samples"]
     samples = est.predict_proba_samples(x)
+    s = _expected_draws(name) or samples.shape[0]
     assert isinstance(samples, np.ndarray) and samples.shape == (s, 45, 3)
     np.testing.assert_allclose(samples.mean(0), proba, atol=1e-6)
     assert np.mean(est.predict(x) == y) >= 0.95
-    if name == "nn":  # same init, same deterministic full-batch steps: the CPU answer
+    if bc.METHODS[name].point_estimate:  # same init, deterministic steps: the CPU answer
         np.testing.assert_allclose(proba, _make(name).fit(x, y).predict_proba(x), atol=1e-4)
 
 
@@ -293,7 +311,7 @@ def test_bad_predict_input_raises_value_error(name, case, method, fitted, blobs)
 
 
 def test_make_method_unknown_name():
-    with pytest.raises(ValueError, match=r"unknown method 'mcmc'.*\['nn', 'nuts', 'svi'\]"):
+    with pytest.raises(ValueError, match=r"unknown method 'mcmc'.*\['nn', 'svi', 'nuts'"):
         bc.make_method("mcmc")
     assert isinstance(bc.make_method("svi", num_steps=7), bc.SVIClassifier)
     assert bc.make_method("nuts", num_samples=7).num_samples == 7
@@ -353,7 +371,7 @@ EXPECTED_FAILED_CHECKS["svi"]["check_dict_unchanged"] = (
     "SVIClassifier._draws memoises its S weight draws in `_draw_cache` at the first predict "
     "(repeated predicts skip S*P normal draws); the draws are a pure function of the fitted "
     "state and seed, so outputs never change (test_svi checks the cache)")
-for _name in ("svi", "nuts"):
+for _name in (n for n in NAMES if not bc.METHODS[n].point_estimate):
     EXPECTED_FAILED_CHECKS[_name]["check_methods_sample_order_invariance"] = (
         "prediction runs in float32: permuting the rows changes the GEMM's blocking, so "
         "probabilities move by ~1 float32 ulp (~4e-8), above the check's rtol=1e-7, atol=1e-9")
