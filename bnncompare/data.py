@@ -3,8 +3,12 @@
 Every dataset comes back as a :class:`Dataset`: float32 features standardised with statistics of
 the training split only, int64 labels ``0..n_classes-1``, and the standardisation itself
 (``mean``, ``scale``) so raw inputs (noise images, other datasets) can be mapped into the same
-feature space. All randomness is driven by explicit ``seed`` arguments; the global NumPy RNG is
-never touched.
+feature space. Tabular data (iris, synthetic, moons) is standardised per feature; image data
+(digits, MNIST, Fashion-MNIST) with one mean and one standard deviation over all training pixels,
+as images are usually normalised. Per-pixel statistics blow rare pixels up: a border pixel lit in
+a handful of training digits has an sd near 0, so one lit pixel became a feature of 35 (train) or
+85 (test), out of all scale with an N(0, 1) prior on the first-layer weights. All randomness is
+driven by explicit ``seed`` arguments; the global NumPy RNG is never touched.
 
 Out-of-distribution (OOD) inputs for the "can it say *I don't know*?" measurements are produced
 in the dataset's standardised feature space by :func:`make_ood` and the functions it dispatches
@@ -26,13 +30,14 @@ __all__ = [
     "default_ood_kind",
     "far_shell",
     "fashion_mnist_ood",
+    "input_grid",
     "load_dataset",
     "make_ood",
     "noise_images",
     "uniform_noise",
 ]
 
-DATASETS = ("iris", "digits", "synthetic", "mnist", "fashion-mnist")
+DATASETS = ("iris", "digits", "synthetic", "mnist", "fashion-mnist", "moons")
 OOD_KINDS = ("uniform", "shell", "noise-images", "fashion-mnist")
 DEFAULT_ROOT = "~/.cache/bnncompare"
 
@@ -61,6 +66,12 @@ _SYN_LABEL_NOISE = 0.05
 _SYN_MIN_TRAIN = 10
 _SYN_MAX_ROWS = 10**6
 _SYN_KWARGS = ("n_features", "n_classes")
+# Moons (the 2-D toy): sklearn's two interleaved half circles, radius 1, with Gaussian noise of
+# sd _MOONS_NOISE on each coordinate. At 0.2 the moons touch, so the plane has a region of
+# aleatoric doubt between them as well as empty space far from both.
+_MOONS_NOISE = 0.2
+_MOONS_DEFAULT_ROWS = (200, 500)
+_MOONS_KWARGS = ("noise",)
 # Distinct stream tags so the distribution, the train rows and the test rows never share draws.
 _TAG_PARAMS, _TAG_TRAIN, _TAG_TEST = 0, 1, 2
 _TAG_SUB_TRAIN, _TAG_SUB_TEST = 3, 4
@@ -81,8 +92,10 @@ class Dataset:
     n_classes : int
         Number of classes C (may exceed the labels present in a small subsample).
     mean, scale : numpy.ndarray, float32, shape (d,)
-        Train-only standardisation; ``scale`` is 1 where a training feature is constant.
-        Default: zeros and ones (features already standardised).
+        Train-only standardisation. Tabular data: each feature's own mean and sd (``scale`` 1
+        where a training feature is constant). Image data: one mean and one sd over every
+        training pixel, repeated d times. Default: zeros and ones (features already
+        standardised).
     image_shape : tuple of int or None
         ``(height, width)`` for image datasets (d = height * width), else None.
     raw_range : tuple of float
@@ -195,14 +208,32 @@ def _fit_standardiser(x_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), scale.astype(np.float32)
 
 
+def _fit_image_scaler(x_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One mean and one sd over every training pixel, each repeated to shape (d,).
+
+    A single pair treats the image as an image: a pixel value means the same brightness
+    wherever it is, and rare pixels are not blown up. Overall the inputs come out zero-mean and
+    unit-sd, as the tabular datasets' do, which is the scale an N(0, 1) weight prior assumes.
+    """
+    mean = float(x_raw.mean(dtype=np.float64))
+    std = float(x_raw.std(dtype=np.float64))
+    scale = std if std > 0 else 1.0  # all-blank training images: keep them at 0
+    d = x_raw.shape[1]
+    return np.full(d, mean, dtype=np.float32), np.full(d, scale, dtype=np.float32)
+
+
 def _standardise(x_raw: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return ((np.asarray(x_raw, dtype=np.float32) - mean) / scale).astype(np.float32)
 
 
 def _build(name, x_tr, y_tr, x_te, y_te, n_classes, raw_range=None) -> Dataset:
-    """Standardise raw splits with train statistics and wrap them in a Dataset."""
-    mean, scale = _fit_standardiser(x_tr)
+    """Standardise raw splits with train statistics and wrap them in a Dataset.
+
+    Images get one global mean and sd (:func:`_fit_image_scaler`), tables one per feature.
+    """
     image_shape, image_range = _IMAGE_INFO.get(name, (None, None))
+    fit = _fit_standardiser if image_shape is None else _fit_image_scaler
+    mean, scale = fit(x_tr)
     if raw_range is None:
         raw_range = image_range or (float(x_tr.min()), float(x_tr.max()))
     return Dataset(name=name, x_train=_standardise(x_tr, mean, scale), y_train=y_tr,
@@ -266,13 +297,16 @@ def load_dataset(name: str, *, seed: int = 0, n_train: int | None = None,
     name : str
         One of :data:`DATASETS`: ``"iris"``, ``"digits"`` (scikit-learn's bundled copies,
         stratified train/test split by ``seed``), ``"synthetic"`` (generated, see below),
-        ``"mnist"``, ``"fashion-mnist"`` (torchvision files, official train/test split).
+        ``"mnist"``, ``"fashion-mnist"`` (torchvision files, official train/test split),
+        ``"moons"`` (the 2-D toy: ``sklearn.datasets.make_moons``, two classes, two features,
+        Gaussian noise of sd 0.2 on each raw coordinate; see :func:`input_grid`).
     seed : int, default 0
-        Seeds the split, the optional subsamples and the synthetic generator.
+        Seeds the split, the optional subsamples and the synthetic and moons generators.
     n_train, n_test : int, optional
         Stratified random subsample sizes (by ``seed``); default: the whole split. For
-        ``"synthetic"`` the number of rows generated: defaults 1000 and 1000, ``n_train`` in
-        ``[10, 10**6]``, ``n_test`` in ``[1, 10**6]``.
+        ``"synthetic"`` and ``"moons"`` the number of rows generated: defaults 1000 and 1000
+        (synthetic), 200 and 500 (moons), ``n_train`` in ``[10, 10**6]``, ``n_test`` in
+        ``[1, 10**6]``.
     test_size : float, default 0.3
         Test fraction of the iris/digits split (ignored by the other datasets).
     root : str or path, optional
@@ -281,7 +315,8 @@ def load_dataset(name: str, *, seed: int = 0, n_train: int | None = None,
     download : bool, default False
         Let torchvision download missing MNIST/Fashion-MNIST files.
     **kwargs
-        ``"synthetic"`` only: ``n_features`` (default 8) and ``n_classes`` (default 3).
+        ``"synthetic"``: ``n_features`` (default 8) and ``n_classes`` (default 3).
+        ``"moons"``: ``noise`` (default 0.2), the sd of the raw coordinates' noise.
 
     Returns
     -------
@@ -300,6 +335,8 @@ def load_dataset(name: str, *, seed: int = 0, n_train: int | None = None,
     seed = _check_seed(seed)
     if key == "synthetic":
         return _load_synthetic(seed=seed, n_train=n_train, n_test=n_test, **kwargs)
+    if key == "moons":
+        return _load_moons(seed=seed, n_train=n_train, n_test=n_test, **kwargs)
     _check_kwargs(key, kwargs, ())
     if key in _TORCHVISION_CLASS:
         return _load_torchvision(key, seed=seed, n_train=n_train, n_test=n_test, root=root,
@@ -364,6 +401,27 @@ def _synthetic_rows(centres: np.ndarray, n: int, seed: int, tag: int):
     y = np.where(flip_rng.random(n) < _SYN_LABEL_NOISE,
                  label_rng.integers(0, n_classes, size=n), comp // 2)
     return x.astype(np.float32), y.astype(np.int64)
+
+
+def _load_moons(*, seed, n_train=None, n_test=None, **kwargs) -> Dataset:
+    from sklearn.datasets import make_moons
+
+    _check_kwargs("moons", kwargs, _MOONS_KWARGS)
+    n_train = _check_count("n_train", _MOONS_DEFAULT_ROWS[0] if n_train is None else n_train,
+                           _SYN_MIN_TRAIN, _SYN_MAX_ROWS)
+    n_test = _check_count("n_test", _MOONS_DEFAULT_ROWS[1] if n_test is None else n_test, 1,
+                          _SYN_MAX_ROWS)
+    noise = kwargs.get("noise", _MOONS_NOISE)
+    ok = isinstance(noise, int | float) and not isinstance(noise, bool)
+    if not (ok and np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a non-negative finite number, got {noise!r}")
+    splits = []
+    for n, tag in ((n_train, _TAG_TRAIN), (n_test, _TAG_TEST)):
+        # sklearn wants an int seed; derive one per split so train and test never share draws.
+        state = int(np.random.default_rng((seed, tag)).integers(2**31))
+        x, y = make_moons(n, noise=float(noise), random_state=state)
+        splits += [x.astype(np.float32), y.astype(np.int64)]
+    return _build("moons", *splits, 2)
 
 
 def _load_torchvision(name, *, seed, n_train, n_test, root, download) -> Dataset:
@@ -536,3 +594,47 @@ def make_ood(ds: Dataset, kind: str, n: int, *, seed: int = 0, **kw) -> np.ndarr
 def default_ood_kind(ds: Dataset) -> str:
     """``"noise-images"`` for image datasets, else ``"uniform"``."""
     return "noise-images" if ds.image_shape is not None else "uniform"
+
+
+# --------------------------------------------------------------------------- the input plane
+
+
+def input_grid(ds: Dataset, n: int = 100, *, margin: float = 0.5):
+    """A regular ``n`` x ``n`` grid over the plane of a two-feature dataset.
+
+    For maps of predictive entropy (or any per-input value) over the whole input plane: near
+    the training data and, by ``margin``, well away from it. In standardised feature space.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A dataset with ``ds.n_features == 2`` (e.g. ``load_dataset("moons")``).
+    n : int, default 100
+        Points per axis, in ``[2, 10**4]``.
+    margin : float, default 0.5
+        Each axis runs from ``lo - margin * (hi - lo)`` to ``hi + margin * (hi - lo)``, where
+        ``lo`` and ``hi`` are that feature's min and max over ``ds.x_train``.
+
+    Returns
+    -------
+    points : numpy.ndarray, float32, shape (n * n, 2)
+        Row ``i * n + j`` is ``(axes[0][j], axes[1][i])``: values computed on the points
+        reshape to ``(n, n)`` with the second feature down the rows, as
+        ``matplotlib``'s ``pcolormesh(axes[0], axes[1], values.reshape(n, n))`` expects.
+    axes : tuple of two numpy.ndarray, float32, shape (n,) each
+        The evenly spaced grid values of the first and second feature.
+    """
+    if ds.n_features != 2:
+        raise ValueError(f"input_grid needs a dataset with 2 features, got {ds.name!r} with "
+                         f"{ds.n_features}")
+    n = _check_count("n", n, 2, 10**4)
+    ok = isinstance(margin, int | float) and not isinstance(margin, bool)
+    if not (ok and np.isfinite(margin) and margin >= 0):
+        raise ValueError(f"margin must be a non-negative finite number, got {margin!r}")
+    lo = ds.x_train.min(axis=0).astype(np.float64)
+    hi = ds.x_train.max(axis=0).astype(np.float64)
+    pad = margin * (hi - lo)
+    axes = tuple(np.linspace(lo[k] - pad[k], hi[k] + pad[k], n).astype(np.float32)
+                 for k in range(2))
+    g0, g1 = np.meshgrid(*axes)  # "xy" indexing: g0[i, j] = axes[0][j], g1[i, j] = axes[1][i]
+    return np.stack([g0.ravel(), g1.ravel()], axis=1), axes

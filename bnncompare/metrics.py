@@ -28,6 +28,7 @@ __all__ = [
     "EPS",
     "SIMPLEX_TOL",
     "accuracy",
+    "agreement",
     "brier",
     "expected_calibration_error",
     "expected_entropy",
@@ -37,6 +38,7 @@ __all__ = [
     "predictive_entropy",
     "refusal_rate",
     "selective_accuracy",
+    "total_variation",
     "uncertainty_summary",
 ]
 
@@ -420,6 +422,57 @@ def refusal_rate(score, threshold: float) -> float:
     if not math.isfinite(t):
         raise ValueError(f"threshold must be finite, got {threshold!r}")
     return float(np.mean(s > t))
+
+
+# --------------------------------------------------------------------------- against a reference
+
+
+def _check_pair(p, q) -> tuple[np.ndarray, np.ndarray]:
+    """Validate two predictives for the same inputs: both ``(n, C)`` on the simplex, same shape."""
+    p, q = _check_proba(p, "p"), _check_proba(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(f"shape mismatch: p has shape {p.shape} but q has {q.shape}; both "
+                         "must be (n, C) predictives for the same inputs and classes")
+    return p, q
+
+
+def total_variation(p, q) -> np.ndarray:
+    """Total variation distance between two predictives, input by input.
+
+    Used to score a method's posterior predictive against a reference posterior's (Izmailov
+    et al. 2021, "What are Bayesian neural network posteriors really like?").
+
+    Parameters
+    ----------
+    p, q : array-like of float, shape (n, C)
+        Class probabilities for the same n inputs, rows on the simplex (e.g. a method's
+        ``predict_proba`` and the reference's).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        ``0.5 * sum_c |p_ic - q_ic|``: 0 for identical rows, 1 for rows with disjoint
+        support. Average it for a single number.
+    """
+    p, q = _check_pair(p, q)
+    return 0.5 * np.abs(p - q).sum(axis=1)
+
+
+def agreement(p, q) -> float:
+    """Fraction of inputs on which two predictives pick the same top class.
+
+    Parameters
+    ----------
+    p, q : array-like of float, shape (n, C)
+        Class probabilities for the same n inputs, rows on the simplex.
+
+    Returns
+    -------
+    float
+        In [0, 1]. Ties within a row go to the lowest class index (``np.argmax``).
+    """
+    p, q = _check_pair(p, q)
+    return float(np.mean(p.argmax(axis=1) == q.argmax(axis=1)))
 
 
 # --------------------------------------------------------------------------- summary

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
+from sklearn.model_selection import train_test_split
 
 from bnncompare.data import (
     DATASETS,
@@ -15,6 +16,7 @@ from bnncompare.data import (
     default_ood_kind,
     far_shell,
     fashion_mnist_ood,
+    input_grid,
     load_dataset,
     make_ood,
     noise_images,
@@ -101,20 +103,48 @@ def test_standardisation_uses_train_statistics_only(iris):
     assert np.abs(iris.x_test.mean(axis=0)).max() > 0.01
 
 
-def test_digits_images_and_constant_pixels(digits):
+# float32 scaling of a pixel against the float64 hand value: mean and sd are rounded to float32
+# (relative 6e-8 each) and the subtraction and division add one rounding each, on features of
+# size <= 2, so the two agree to well under 1e-6.
+F32_PIXEL_ATOL = 1e-6
+
+
+def _digits_raw_split(seed=0):
+    """The raw digits split load_dataset makes: x_tr, x_te (float64 pixels 0..16)."""
+    bunch = load_digits()
+    x_tr, x_te = train_test_split(bunch.data, test_size=0.3, stratify=bunch.target,
+                                  random_state=seed)
+    return x_tr, x_te
+
+
+def test_digits_are_scaled_as_images_with_train_statistics(digits):
     assert (digits.n_train, digits.n_test, digits.n_features) == (1257, 540, 64)
     assert digits.image_shape == (8, 8) and digits.raw_range == (0.0, 16.0)
-    constant = np.ptp(_raw(digits, digits.x_train), axis=0) < 1e-9
-    assert constant[0]  # the top-left pixel is always 0 in the training split
-    assert np.all(digits.scale[constant] == 1.0)
-    assert np.all(digits.x_train[:, constant] == 0.0)
-    assert np.all(np.isfinite(digits.x_test))
-    pixels = np.rint(_raw(digits, digits.x_train))
-    assert pixels.min() == 0 and pixels.max() == 16
+    x_tr, x_te = _digits_raw_split()
+    m, sd = x_tr.mean(), x_tr.std()  # one mean and one sd over every training pixel
+    assert abs(m - np.concatenate([x_tr, x_te]).mean()) > 1e-3  # the test split is left out
+    np.testing.assert_allclose(digits.mean, np.full(64, m), rtol=1e-6)
+    np.testing.assert_allclose(digits.scale, np.full(64, sd), rtol=1e-6)
+    # each test image equals its hand-scaled value, pixel by pixel
+    np.testing.assert_allclose(digits.x_test, (x_te - m) / sd, rtol=0, atol=F32_PIXEL_ATOL)
+    np.testing.assert_allclose(digits.x_train, (x_tr - m) / sd, rtol=0, atol=F32_PIXEL_ATOL)
     assert set(np.unique(load_digits().target)) == set(range(10)) == set(digits.y_train)
 
 
-@pytest.mark.parametrize("name", ["iris", "digits", "synthetic"])
+def test_digits_pixel_range_and_no_blown_up_pixels(digits):
+    m, sd = float(digits.mean[0]), float(digits.scale[0])
+    # pixel 0 -> (0 - m) / sd and pixel 16 -> (16 - m) / sd, the same for every position
+    for x in (digits.x_train, digits.x_test):
+        assert x.min() == pytest.approx(-m / sd, abs=F32_PIXEL_ATOL)
+        assert x.max() == pytest.approx((16 - m) / sd, abs=F32_PIXEL_ATOL)
+    # overall zero mean and unit sd on the training split; no feature near the 35 (train) and
+    # 85 (test) that per-pixel standardisation gave rarely lit border pixels
+    assert abs(float(digits.x_train.mean())) < 1e-5
+    assert float(digits.x_train.std()) == pytest.approx(1.0, abs=1e-5)
+    assert np.abs(digits.x_test).max() < 2.0
+
+
+@pytest.mark.parametrize("name", ["iris", "digits", "synthetic", "moons"])
 def test_same_seed_same_arrays_other_seed_other_split(name):
     a, b, c = (load_dataset(name, seed=s) for s in (3, 3, 4))
     for field in ("x_train", "y_train", "x_test", "y_test", "mean", "scale"):
@@ -127,8 +157,9 @@ def test_subsample_is_stratified_and_seeded():
     assert (ds.n_train, ds.n_test) == (100, 50)
     assert np.bincount(ds.y_train, minlength=10).tolist() == [10] * 10
     assert np.bincount(ds.y_test, minlength=10).tolist() == [5] * 10
-    # standardised on the subsample that is actually returned
-    np.testing.assert_allclose(ds.x_train.mean(axis=0), 0.0, atol=1e-5)
+    # scaled with the subsample that is actually returned: zero mean over all its pixels
+    assert abs(float(ds.x_train.mean())) < 1e-5
+    assert float(ds.x_train.std()) == pytest.approx(1.0, abs=1e-5)
     # rows are shuffled, not grouped by class
     assert not np.all(np.diff(ds.y_train) >= 0)
     again = load_dataset("digits", seed=1, n_train=100, n_test=50)
@@ -192,6 +223,84 @@ def test_synthetic_reaches_1e5_rows_with_balanced_classes():
     assert np.all(np.abs(share - 1 / 3) < 0.02)  # equal cluster weights, 5 % uniform noise
 
 
+# --------------------------------------------------------------------------- moons (2-D toy)
+
+
+def test_moons_defaults_and_per_feature_standardisation():
+    ds = load_dataset("moons")
+    assert (ds.n_train, ds.n_test, ds.n_features, ds.n_classes) == (200, 500, 2, 2)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert ds.image_shape is None and default_ood_kind(ds) == "uniform"
+    # make_moons puts n // 2 rows on the outer moon (class 0), the rest on the inner one
+    assert np.bincount(ds.y_train).tolist() == [100, 100]
+    assert np.bincount(ds.y_test).tolist() == [250, 250]
+    np.testing.assert_allclose(ds.x_train.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(ds.x_train.std(axis=0), 1.0, atol=1e-5)
+    assert load_dataset("moons", n_train=31, n_test=7).x_test.shape == (7, 2)
+
+
+def test_moons_without_noise_lie_on_their_half_circles():
+    ds = load_dataset("moons", noise=0.0, seed=3)
+    for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
+        raw = _raw(ds, x)
+        outer, inner = raw[y == 0], raw[y == 1]
+        # class 0: the unit upper half circle; class 1: radius 1 about (1, 0.5), lower half
+        np.testing.assert_allclose(np.hypot(*outer.T), 1.0, atol=1e-5)
+        np.testing.assert_allclose(np.hypot(inner[:, 0] - 1, inner[:, 1] - 0.5), 1.0, atol=1e-5)
+        assert outer[:, 1].min() > -1e-5 and inner[:, 1].max() < 0.5 + 1e-5
+
+
+def test_moons_train_and_test_are_independent_draws():
+    ds = load_dataset("moons", n_train=100, n_test=100)
+    # make_moons spaces points evenly along the moons and adds the noise: the same stream
+    # for both splits would give the same points in both
+    assert not np.allclose(np.sort(_raw(ds, ds.x_train), axis=0),
+                           np.sort(_raw(ds, ds.x_test), axis=0))
+
+
+def test_moons_need_a_nonlinear_model():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    ds = load_dataset("moons", seed=0)
+    acc_lr = LogisticRegression().fit(ds.x_train, ds.y_train).score(ds.x_test, ds.y_test)
+    acc_svc = SVC().fit(ds.x_train, ds.y_train).score(ds.x_test, ds.y_test)
+    # measured for seeds 0-7: logreg 0.85-0.88, RBF SVC 0.93-0.96 (seed 0: 0.878, 0.946)
+    assert acc_lr < 0.9 < acc_svc
+
+
+@pytest.mark.parametrize("kind", ["uniform", "shell"])
+def test_moons_ood_inputs(kind):
+    ds = load_dataset("moons")
+    x = make_ood(ds, kind, 300, seed=0)
+    assert x.shape == (300, 2) and x.dtype == np.float32
+    if kind == "uniform":
+        assert np.all(x >= ds.x_train.min(axis=0)) and np.all(x <= ds.x_train.max(axis=0))
+    else:
+        max_norm = np.linalg.norm(ds.x_train.astype(np.float64), axis=1).max()
+        np.testing.assert_allclose(np.linalg.norm(x, axis=1), 3 * max_norm, rtol=1e-5)
+
+
+def test_input_grid_covers_the_training_box_with_margin():
+    ds = load_dataset("moons")
+    points, (ax0, ax1) = input_grid(ds, 7, margin=0.5)
+    assert points.shape == (49, 2) and points.dtype == np.float32
+    lo, hi = ds.x_train.min(axis=0).astype(float), ds.x_train.max(axis=0).astype(float)
+    for k, ax in enumerate((ax0, ax1)):
+        assert ax.shape == (7,) and ax.dtype == np.float32
+        # float32 endpoints of a float64 linspace: relative round-off 6e-8 on values <= 5
+        np.testing.assert_allclose([ax[0], ax[-1]], [lo[k] - 0.5 * (hi[k] - lo[k]),
+                                                     hi[k] + 0.5 * (hi[k] - lo[k])], atol=1e-6)
+        np.testing.assert_allclose(np.diff(ax), (ax[-1] - ax[0]) / 6, rtol=1e-5)
+    # row i * n + j is (ax0[j], ax1[i]): values reshape to (n, n), second feature down rows
+    assert np.array_equal(points[2 * 7 + 5], [ax0[5], ax1[2]])
+    grid = points.reshape(7, 7, 2)
+    assert np.all(grid[:, :, 0] == ax0[None, :]) and np.all(grid[:, :, 1] == ax1[:, None])
+    tight, axes = input_grid(ds, 2, margin=0)
+    assert np.array_equal(axes[0], [lo[0], hi[0]]) and np.array_equal(axes[1], [lo[1], hi[1]])
+    assert np.array_equal(tight, [[lo[0], lo[1]], [hi[0], lo[1]], [lo[0], hi[1]], [hi[0], hi[1]]])
+
+
 # --------------------------------------------------------------------------- MNIST files
 
 
@@ -206,7 +315,12 @@ def test_torchvision_files_round_trip(image_root, name):
     assert np.array_equal(ds.y_train, y_tr) and np.array_equal(ds.y_test, y_te)
     assert np.array_equal(np.rint(_raw(ds, ds.x_train)), x_tr)
     assert np.array_equal(np.rint(_raw(ds, ds.x_test)), x_te)
-    np.testing.assert_allclose(ds.mean, x_tr.mean(axis=0), rtol=1e-5)
+    # one global mean and sd over the training pixels, as for digits
+    m, sd = x_tr.mean(dtype=np.float64), x_tr.std(dtype=np.float64)
+    np.testing.assert_allclose(ds.mean, np.full(784, m), rtol=1e-6)
+    np.testing.assert_allclose(ds.scale, np.full(784, sd), rtol=1e-6)
+    # features up to (255 - m) / sd ~ 1.7 here; same float32 argument as F32_PIXEL_ATOL
+    np.testing.assert_allclose(ds.x_test, (x_te - m) / sd, rtol=0, atol=F32_PIXEL_ATOL)
 
 
 def test_mnist_subsample_is_stratified(image_root):
@@ -272,6 +386,13 @@ def test_noise_images_are_standardised_raw_noise(digits):
     assert raw.min() < 0.5 and raw.max() > 15.5  # covers the whole pixel range
     assert abs(raw.mean() - 8.0) < 0.2
     assert np.array_equal(make_ood(digits, default_ood_kind(digits), 500, seed=0), x)
+    # the same affine map as the images: every pixel's noise spans (0 - m)/sd .. (16 - m)/sd
+    x_tr, _ = _digits_raw_split()
+    m, sd = x_tr.mean(), x_tr.std()
+    lo, hi = -m / sd, (16 - m) / sd
+    assert x.min() >= lo - F32_PIXEL_ATOL and x.max() <= hi + F32_PIXEL_ATOL
+    span = hi - lo
+    assert np.all(x.min(axis=0) < lo + 0.05 * span) and np.all(x.max(axis=0) > hi - 0.05 * span)
     with pytest.raises(ValueError, match="image dataset"):
         noise_images(load_dataset("iris"), 5)
 
@@ -305,6 +426,12 @@ def test_ood_is_deterministic_by_seed(digits, kind):
         (lambda: make_ood(load_dataset("iris"), "uniform", 5, radius=2.0), "radius"),
         (lambda: uniform_noise(load_dataset("iris"), 0), "n must.*0"),
         (lambda: far_shell(load_dataset("iris"), 5, radius=-1.0), "radius.*-1.0"),
+        (lambda: load_dataset("moons", noise=-0.1), "noise.*-0.1"),
+        (lambda: load_dataset("moons", n_features=3), "n_features.*'moons'.*noise"),
+        (lambda: load_dataset("moons", n_train=9), "n_train.*9"),
+        (lambda: input_grid(load_dataset("iris"), 10), "2 features.*'iris' with 4"),
+        (lambda: input_grid(load_dataset("moons"), 1), "n must.*1"),
+        (lambda: input_grid(load_dataset("moons"), 10, margin=-1), "margin.*-1"),
     ],
 )
 def test_bad_input_raises_value_error(call, match):
@@ -313,7 +440,7 @@ def test_bad_input_raises_value_error(call, match):
 
 
 def test_public_names():
-    assert DATASETS == ("iris", "digits", "synthetic", "mnist", "fashion-mnist")
+    assert DATASETS == ("iris", "digits", "synthetic", "mnist", "fashion-mnist", "moons")
     assert OOD_KINDS == ("uniform", "shell", "noise-images", "fashion-mnist")
     # names are case- and underscore-insensitive
     assert load_dataset("IRIS").name == "iris"

@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_
 
 from bnncompare.metrics import (
     accuracy,
+    agreement,
     brier,
     expected_calibration_error,
     expected_entropy,
@@ -20,6 +21,7 @@ from bnncompare.metrics import (
     predictive_entropy,
     refusal_rate,
     selective_accuracy,
+    total_variation,
     uncertainty_summary,
 )
 
@@ -242,6 +244,47 @@ def test_refusal_rate_strictly_above_threshold():
     assert refusal_rate(score, 1.0) == 0.0
 
 
+# --------------------------------------------------------------------------- against a reference
+
+# Three inputs: a swap of two classes' mass, an identical row, disjoint one-hot rows.
+P_REF = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [1.0, 0.0, 0.0]])
+Q_REF = np.array([[0.25, 0.5, 0.25], [0.1, 0.8, 0.1], [0.0, 0.0, 1.0]])
+
+
+def test_total_variation_hand_computed():
+    tv = total_variation(P_REF, Q_REF)
+    # row 0: 0.5 * (0.25 + 0.25 + 0) ; row 1: identical ; row 2: disjoint support
+    np.testing.assert_allclose(tv, [0.25, 0.0, 1.0], rtol=0, atol=1e-15)
+    assert tv.shape == (3,) and tv.dtype == np.float64
+    np.testing.assert_array_equal(total_variation(Q_REF, P_REF), tv)  # symmetric
+
+
+def test_total_variation_is_the_largest_event_probability_gap():
+    # Independent definition: TV = max over events A of |P(A) - Q(A)|, by enumerating all 2^C
+    # subsets of C = 4 classes, on random float64 rows (exact up to float64 round-off).
+    rng = np.random.default_rng(0)
+    p, q = _random_proba(rng, 50, 4), _random_proba(rng, 50, 4)
+    events = np.array([[(k >> c) & 1 for c in range(4)] for k in range(16)], dtype=float)
+    gap = np.abs(p @ events.T - q @ events.T).max(axis=1)
+    np.testing.assert_allclose(total_variation(p, q), gap, rtol=0, atol=1e-12)
+
+
+def test_total_variation_accepts_float32_softmax_rows():
+    rng = np.random.default_rng(1)
+    p = _random_proba(rng, 20, 10, np.float32)
+    # float32 rows are read as float64; the distance to themselves is exactly 0
+    assert np.array_equal(total_variation(p, p), np.zeros(20))
+
+
+def test_agreement_hand_computed_and_ties_go_to_lowest_index():
+    # top classes: p -> 0, 1, 0 ; q -> 1, 1, 2 : only row 1 agrees
+    assert agreement(P_REF, Q_REF) == pytest.approx(1 / 3)
+    assert agreement(P_REF, P_REF) == 1.0
+    # a tied row picks class 0, so it agrees with a row leaning to 0 and not with one leaning to 1
+    tied = np.array([[0.5, 0.5], [0.5, 0.5]])
+    assert agreement(tied, [[0.6, 0.4], [0.4, 0.6]]) == 0.5
+
+
 # --------------------------------------------------------------------------- summary
 
 
@@ -321,6 +364,13 @@ def test_uncertainty_summary_values_and_types():
             lambda: uncertainty_summary(np.full((1, 2, 3), 1 / 3), [0, 1], np.full((1, 2, 2), 0.5)),
             "shape mismatch",
         ),
+        (lambda: total_variation(P_REF, Q_REF[:2]), r"shape mismatch.*\(3, 3\).*\(2, 3\)"),
+        (lambda: agreement(P_REF, np.full((3, 2), 0.5)), r"shape mismatch.*\(3, 2\)"),
+        (lambda: total_variation(P_REF, Q_REF * 2), "q is not on the probability simplex"),
+        (lambda: agreement(np.log(P_REF + 0.1), Q_REF), "p is not on the probability simplex"),
+        (lambda: total_variation(P_REF[None], Q_REF[None]), "p must be a 2-D"),
+        (lambda: agreement(P_REF, np.full((3, 3), np.nan)), "q contains NaN"),
+        (lambda: total_variation(np.zeros((0, 3)), np.zeros((0, 3))), "p is empty"),
     ],
 )
 def test_bad_inputs_raise_value_error(call, match):
