@@ -24,7 +24,7 @@ def _name(method: object) -> str:
 
 def _where(row: pd.Series, several_machines: bool, *cols: str) -> str:
     """``"iris"`` or, when runs from several machines merge, ``"iris (laptop)"``."""
-    text = ", ".join(str(row[c]) for c in cols)
+    text = ", ".join(str(row[c]) for c in cols if pd.notna(row[c]) and str(row[c]))
     return f"{text} ({str(row['machine']).split(' (')[0]})" if several_machines else text
 
 
@@ -84,8 +84,9 @@ def _work_text(e: pd.Series, sym: str) -> str:
     if _why(e, "inconclusive_work"):
         return (f"gradient evaluations vs {sym}: inconclusive "
                 f"({_why(e, 'inconclusive_work')}; theory {theory})")
-    if e["b_work"] == 0 and e["b_work_hi"] == 0:
-        return f"gradient evaluations do not grow with {sym} (theory {theory})"
+    if e["b_work"] == 0:
+        return (f"gradient evaluations do not grow measurably with {sym} (b = 0 "
+                f"[{e['b_work_lo']:.2f}, {e['b_work_hi']:.2f}], theory {theory})")
     return (f"gradient evaluations grow as {sym}^{e['b_work']:.2f} "
             f"[{e['b_work_lo']:.2f}, {e['b_work_hi']:.2f}] (theory {theory})")
 

@@ -94,7 +94,9 @@ def test_params_missing_per_group_still_report(contract_report):
 def test_an_uninstalled_method_appears_under_its_name(contract_report):
     result, out = contract_report
     readme = (out / "README.md").read_text(encoding="utf-8")
-    assert f"{PLUGIN} fit time grows as n^" in readme
+    line = next(li for li in readme.splitlines() if li.startswith(f"- {PLUGIN} fit time"))
+    assert f"{PLUGIN} fit time grows as n^" in line
+    assert line.endswith(" — synthetic.")               # nothing else held fixed
     ref = bnncompare.METHODS[reference_method(bnncompare.METHODS)].method_label()
     cost = next(li for li in readme.splitlines() if li.startswith("- Fitting on iris"))
     assert f"{PLUGIN} " in cost and f"× {ref})" in cost
