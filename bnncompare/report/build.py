@@ -31,8 +31,8 @@ CAPTIONS = {
     "uncertainty": 'Can it say "I don\'t know"? Test vs out-of-distribution inputs',
     "exponents": "Empirical complexity exponents: t = c0 + c1·x^b, 95 % bootstrap interval "
                  "over rounds; Flag names the interval (time, work) that excludes theory; "
-                 "b reads inconclusive, with the reason, when it is on the bound of its "
-                 f"grid, its interval reaches that bound or is wider than {MAX_WIDTH:g}, or "
+                 "b reads inconclusive, with the reason, when it is on the upper bound of "
+                 f"its grid, its interval reaches that bound or is wider than {MAX_WIDTH:g}, or "
                  "the run's calibration drifted around the series enough to move b by more "
                  f"than {DRIFT_B_TOL:g}",
     "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "

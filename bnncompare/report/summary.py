@@ -241,10 +241,11 @@ def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataF
         "Complexity exponents are fits of `t = c0 + c1·x^b` to the per-size median times, "
         "with a 95 % bootstrap interval over rounds; the naive log-log slope is shown to "
         "expose the overhead bias. A fit is *inconclusive* (no growth law is read from it) "
-        f"when its b sits on the bound of the grid [0, {B_MAX:g}] it is searched on, its "
-        f"interval reaches that bound or is wider than {MAX_WIDTH:g}, or the run's "
-        "calibration drifted around the series enough to move b by more than "
-        f"{DRIFT_B_TOL:g}.",
+        f"when its b sits on the upper bound {B_MAX:g} of the grid it is searched on, its "
+        "interval (from the rounds, or from the scatter of the per-size medians about the "
+        f"curve) reaches that bound or is wider than {MAX_WIDTH:g}, or the run's calibration "
+        f"drifted around the series enough to move b by more than {DRIFT_B_TOL:g}. A fit "
+        "with no growing term reads as not growing measurably.",
         "",
         *[f"- {line}" for line in headline_findings(exps, tables)],
         "",
