@@ -214,6 +214,8 @@ def _fit_image_scaler(x_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A single pair treats the image as an image: a pixel value means the same brightness
     wherever it is, and rare pixels are not blown up. Overall the inputs come out zero-mean and
     unit-sd, as the tabular datasets' do, which is the scale an N(0, 1) weight prior assumes.
+    (The alternative, pixel / max into [0, 1], was measured on digits at the fast profile over
+    three seeds: NN and SVI had worse NLL and OOD AUROC with it, the unconverged NUTS better.)
     """
     mean = float(x_raw.mean(dtype=np.float64))
     std = float(x_raw.std(dtype=np.float64))

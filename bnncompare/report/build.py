@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bnncompare.report.complexity import exponent_table
+from bnncompare.report.complexity import DRIFT_B_TOL, MAX_WIDTH, exponent_table
 from bnncompare.report.figures import write_figures
 from bnncompare.report.formatting import write_table
 from bnncompare.report.load import ReportInputError, load_runs
@@ -30,11 +30,16 @@ CAPTIONS = {
     "quality": "Held-out quality and cost per method and dataset",
     "uncertainty": 'Can it say "I don\'t know"? Test vs out-of-distribution inputs',
     "exponents": "Empirical complexity exponents: t = c0 + c1·x^b, 95 % bootstrap interval "
-                 "over rounds; Flag names the interval (time, work) that excludes theory",
+                 "over rounds; Flag names the interval (time, work) that excludes theory; "
+                 "b reads inconclusive, with the reason, when it is on the upper bound of "
+                 f"its grid, its interval reaches that bound or is wider than {MAX_WIDTH:g}, or "
+                 "the run's calibration drifted around the series enough to move b by more "
+                 f"than {DRIFT_B_TOL:g}",
     "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "
              "(> 1: bnncompare is faster)",
-    "nuts_diagnostics": "NUTS convergence (flagged: R-hat > 1.1 or divergences > 0)",
-    "fit": "Every fit benchmark",
+    "diagnostics": "Convergence of the methods that record diagnostics (flagged: R-hat > 1.1 "
+                   "or divergences > 0)",
+    "fit": "Every fit benchmark; ms/grad eval = median time / gradient evaluations",
     "predict": "Every predict benchmark",
 }
 

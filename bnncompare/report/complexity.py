@@ -25,6 +25,34 @@ The 95 % interval resamples the rounds within each x (stratified bootstrap), tak
 medians and refits. A
 series whose sizes do not differ significantly (one-way ANOVA on log times, p >= 0.05), or
 that is exactly constant, is *flat*: b = 0, the growing term is not detectable.
+
+A fit is reported as *inconclusive*, with its reason, never as a growth law, when
+(:func:`inconclusive_reasons`):
+
+- its b lies at the grid's upper bound 4 (the data want a steeper curve than any power law
+  considered: seen on a busy machine from five non-monotone points). The lower bound 0 is
+  no edge: b = 0 is reported only with no growing term (c1 = 0), where any b draws the same
+  curve and the finding is "does not grow measurably";
+- its interval reaches the upper bound (the data do not bound b), or is wider than
+  ``MAX_WIDTH`` = 1: such an interval cannot tell neighbouring growth laws (constant,
+  linear, quadratic) apart. The same test is applied to a second interval, from the
+  scatter of the per-size medians about the fitted curve (residual bootstrap, 4 sizes or
+  more): the rounds' interval sees only the noise within each size, so a series whose
+  medians zig-zag (1.0, 1.6, 1.2, 2.2, 1.5 s) gets a tight but meaningless [0.15, 0.18]
+  from its rounds and [0.05, 4.00] from its scatter. Flat series, and fits whose best
+  curve has no growing term (c1 = 0: the sampler's gradient-evaluation counts 1490, 1470, 1469,
+  1481, 1443, 1449 over n = 100..30000 in the committed run), are exempt: b is not
+  identified, its interval means nothing, and "does not grow measurably" is the finding;
+- the run's own calibration benchmarks (start, middle, end of the session) that bracket the
+  series drifted apart by a ratio ``r`` with ``log r / log(x_max / x_min) > DRIFT_B_TOL`` =
+  0.1: a machine that slowed by ``r`` between the smallest and the largest size tilts the
+  log-log curve by up to that much. 0.1 is twice the fit's own typical error (0.05, above),
+  so a disturbance that large would dominate the estimate. The threshold on ``r`` scales
+  with the series' span: 1.32 over 16x (25..400), 1.58 over 100x, 2.0 over 1000x. Calibration
+  medians of one quiet session drift by 1.05-1.3 on the shared VMs the committed results
+  come from: the recorded sessions here (``results/raw/fast.json``,
+  ``results/baseline/smoke.json``, an AMD smoke run) drift 1.26-1.33 (max / min), which a
+  span of 17x or more absorbs.
 """
 
 from __future__ import annotations
@@ -43,8 +71,10 @@ __all__ = [
     "B_GRID",
     "SERIES_KEYS",
     "PowerLawFit",
+    "calibration_drift",
     "exponent_table",
     "fit_power_law",
+    "inconclusive_reasons",
     "naive_slope",
     "sweep_series",
 ]
@@ -53,6 +83,10 @@ B_GRID = np.round(np.linspace(0.0, 4.0, 401), 10)
 FLAT_P = 0.05
 IRLS_STEPS = 3
 THEORY_TOL = 0.005  # half the displayed precision of b: agreement "to two decimals" counts
+B_MAX = float(B_GRID[-1])
+EDGE_TOL = 0.5 * float(B_GRID[1] - B_GRID[0])  # within half a grid step of a bound is on it
+MAX_WIDTH = 1.0  # see the module docstring: wider cannot tell constant/linear/quadratic apart
+DRIFT_B_TOL = 0.1  # see the module docstring: twice the fit's typical error
 SERIES_KEYS = ["machine", "phase", "method", "dataset", "hidden", "axis", "fixed"]
 
 
@@ -67,6 +101,17 @@ class PowerLawFit:
     b_hi: float
     naive_slope: float
     n_points: int
+    #: True when the sizes do not differ significantly: b = 0 and c1 = 0 by decision
+    flat: bool = False
+    #: ``x_max / x_min``: how many decades the series spans decides how much a disturbance
+    #: of the machine can tilt b
+    span: float = 1.0
+    #: 95 % interval of b from the scatter of the per-size medians about the fitted curve
+    #: (residual bootstrap): wide when the curve does not fit, however tight the rounds are.
+    #: Equal to (b_lo, b_hi) when there are no repeated rounds, fewer than 4 sizes (3
+    #: parameters leave no scatter to resample) or the series is flat.
+    b_lo_scatter: float = np.nan
+    b_hi_scatter: float = np.nan
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.c0 + self.c1 * np.asarray(x, dtype=float) ** self.b
@@ -93,18 +138,32 @@ def fit_power_law(x: Sequence[float], t: Sequence[float], *, n_boot: int = 200,
     PowerLawFit
         ``b``, ``c0``, ``c1`` in the units of x and t, the 2.5 and 97.5 percentiles of the
         bootstrap ``b`` (``b_lo``, ``b_hi``), the naive log-log ``naive_slope`` of per-x
-        medians and the number of distinct x values.
+        medians, the number of distinct x values, whether the series is ``flat``, its
+        ``span`` (x_max / x_min) and the interval from the medians' scatter about the curve
+        (``b_lo_scatter``, ``b_hi_scatter``).
     """
     x, t = _validate(x, t)
     xs, groups = _groups(x, t)
-    if _is_flat(x, t):
-        b, c0, c1 = 0.0, float(np.median(t)), 0.0
-    else:
-        b, c0, c1 = _fit(xs, np.array([np.median(g) for g in groups]))
-    boot = _bootstrap(x, t, (b, c0, c1), n_boot, seed)
-    lo, hi = np.percentile(boot, [2.5, 97.5]) if boot.size else (np.nan, np.nan)
-    return PowerLawFit(b=b, c0=c0, c1=c1, b_lo=float(lo), b_hi=float(hi),
-                       naive_slope=naive_slope(x, t), n_points=len(np.unique(x)))
+    meds = np.array([np.median(g) for g in groups])
+    flat = _is_flat(x, t)
+    b, c0, c1 = (0.0, float(np.median(t)), 0.0) if flat else _fit(xs, meds)
+    if c1 == 0.0:
+        b = 0.0  # no growing term: any b gives the same curve, so b is not identified
+    lo, hi = _interval(_bootstrap(x, t, (b, c0, c1), n_boot, seed))
+    scatter = (lo, hi)
+    if max(len(g) for g in groups) > 1 and len(xs) >= 4 and not flat:
+        scatter = _interval(_bootstrap(xs, meds, (b, c0, c1), n_boot, seed))
+    return PowerLawFit(b=b, c0=c0, c1=c1, b_lo=lo, b_hi=hi,
+                       naive_slope=naive_slope(x, t), n_points=len(xs), flat=flat,
+                       span=float(x.max() / x.min()), b_lo_scatter=scatter[0],
+                       b_hi_scatter=scatter[1])
+
+
+def _interval(boot: np.ndarray) -> tuple[float, float]:
+    if not boot.size:
+        return np.nan, np.nan
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def naive_slope(x: Sequence[float], t: Sequence[float]) -> float:
@@ -250,10 +309,13 @@ def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.
     """Fitted complexity exponents beside theory, one row per sweep with >= 3 sizes.
 
     Columns: :data:`SERIES_KEYS`, ``n_points``, ``x_min``, ``x_max``, ``b``, ``b_lo``,
-    ``b_hi``, ``naive_slope``, ``c0``, ``c1``, ``theory_exponent``; for fit sweeps with
-    ``n_grad_evals`` the same fit on work (``b_work``, ``b_work_lo``, ``b_work_hi``,
-    ``naive_slope_work``) beside ``theory_exponent_work``; and ``flag`` naming which
-    interval (``time``, ``work``) excludes its theoretical exponent.
+    ``b_hi``, ``naive_slope``, ``c0``, ``c1``, ``flat``, ``theory_exponent``; for fit sweeps
+    with ``n_grad_evals`` the same fit on work (``b_work``, ``b_work_lo``, ``b_work_hi``,
+    ``naive_slope_work``) beside ``theory_exponent_work``; ``calib_drift`` (the ratio
+    between the run's calibration medians around the series, 1 when not measured);
+    ``inconclusive`` and ``inconclusive_work`` (the reasons, "" when conclusive; see the
+    module docstring); and ``flag`` naming which conclusive interval (``time``, ``work``)
+    excludes its theoretical exponent.
     """
     records = []
     for key, rows in sweep_series(df):
@@ -261,31 +323,37 @@ def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.
         if rows[axis].nunique() < 3:
             continue
         records.append({**dict(zip(SERIES_KEYS, key, strict=True)),
-                        **_series_fits(rows, axis, n_boot, seed)})
+                        **_series_fits(rows, axis, n_boot, seed, calibration_drift(df, rows))})
     table = pd.DataFrame.from_records(records, columns=_EXPONENT_COLUMNS)
     return sort_methods(table, ["machine", "phase", "axis", "dataset", "method", "fixed"])
 
 
 _EXPONENT_COLUMNS = [
     *SERIES_KEYS, "n_points", "x_min", "x_max", "b", "b_lo", "b_hi", "naive_slope", "c0",
-    "c1", "theory_exponent", "b_work", "b_work_lo", "b_work_hi", "naive_slope_work",
-    "theory_exponent_work", "flag",
+    "c1", "flat", "theory_exponent", "b_work", "b_work_lo", "b_work_hi", "naive_slope_work",
+    "theory_exponent_work", "calib_drift", "inconclusive", "inconclusive_work", "flag",
 ]
 
 
-def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int) -> dict:
+def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int, drift: float) -> dict:
     x = np.concatenate([[v] * len(ts) for v, ts in zip(rows[axis], rows["times"], strict=True)])
     t = np.concatenate(rows["times"].to_list())
     fit = fit_power_law(x.astype(float), t, n_boot=n_boot, seed=seed)
     out = {"n_points": fit.n_points, "x_min": float(x.min()), "x_max": float(x.max()),
            "b": fit.b, "b_lo": fit.b_lo, "b_hi": fit.b_hi, "naive_slope": fit.naive_slope,
-           "c0": fit.c0, "c1": fit.c1, "theory_exponent": _first(rows["theory_exponent"]),
-           "theory_exponent_work": _first(rows["theory_exponent_work"])}
-    out.update(_work_fit(rows, axis, n_boot, seed))
-    flags = [name for name, lo, hi, th in (
-        ("time", out["b_lo"], out["b_hi"], out["theory_exponent"]),
-        ("work", out["b_work_lo"], out["b_work_hi"], out["theory_exponent_work"]))
-        if _outside(th, lo, hi)]
+           "c0": fit.c0, "c1": fit.c1, "flat": fit.flat,
+           "theory_exponent": _first(rows["theory_exponent"]),
+           "theory_exponent_work": _first(rows["theory_exponent_work"]), "calib_drift": drift}
+    work = _work_fit(rows, axis, n_boot, seed)
+    out.update({k: v for k, v in work.items() if k != "fit"})
+    out["inconclusive"] = "; ".join(inconclusive_reasons(fit, drift=drift))
+    out["inconclusive_work"] = ("" if work["fit"] is None
+                                else "; ".join(inconclusive_reasons(work["fit"])))
+    flags = [name for name, lo, hi, th, why in (
+        ("time", out["b_lo"], out["b_hi"], out["theory_exponent"], out["inconclusive"]),
+        ("work", out["b_work_lo"], out["b_work_hi"], out["theory_exponent_work"],
+         out["inconclusive_work"]))
+        if not why and _outside(th, lo, hi)]
     out["flag"] = ",".join(flags)
     return out
 
@@ -294,10 +362,73 @@ def _work_fit(rows: pd.DataFrame, axis: str, n_boot: int, seed: int) -> dict:
     keys = ("b_work", "b_work_lo", "b_work_hi", "naive_slope_work")
     work = pd.to_numeric(rows["n_grad_evals"], errors="coerce")
     if rows["phase"].iloc[0] != "fit" or not (work > 0).all():
-        return dict.fromkeys(keys, np.nan)
+        return {**dict.fromkeys(keys, np.nan), "fit": None}
     fit = fit_power_law(rows[axis].to_numpy(float), work.to_numpy(float),
                         n_boot=n_boot, seed=seed)
-    return dict(zip(keys, (fit.b, fit.b_lo, fit.b_hi, fit.naive_slope), strict=True))
+    return {**dict(zip(keys, (fit.b, fit.b_lo, fit.b_hi, fit.naive_slope), strict=True)),
+            "fit": fit}
+
+
+def inconclusive_reasons(fit: PowerLawFit, *, drift: float = 1.0) -> list[str]:
+    """Why ``fit`` cannot be read as a growth law (empty when it can); see the module
+    docstring for the rules and their thresholds.
+
+    Parameters
+    ----------
+    fit : PowerLawFit
+        The fit of one series.
+    drift : float, default=1.0
+        Ratio (>= 1) between the largest and smallest calibration median measured around
+        the series; 1 when unknown.
+    """
+    reasons = []
+    growing = not fit.flat and fit.c1 > 0
+    if growing and fit.b >= B_MAX - EDGE_TOL:
+        reasons.append(f"b = {fit.b:.2f} is the b-grid's upper bound {B_MAX:g}")
+    if growing:
+        reasons += _interval_reasons(fit.b_lo, fit.b_hi, "its interval")
+        if (fit.b_lo_scatter, fit.b_hi_scatter) != (fit.b_lo, fit.b_hi):
+            reasons += _interval_reasons(fit.b_lo_scatter, fit.b_hi_scatter,
+                                         "the medians scatter about the curve: interval")
+    span = np.log(fit.span)
+    shift = np.log(drift) / span if drift > 1 and span > 0 else 0.0
+    if shift > DRIFT_B_TOL:
+        reasons.append(f"the run's calibration drifted {drift:.2f}x around it, enough to move "
+                       f"b by {shift:.2f} (> {DRIFT_B_TOL:g})")
+    return reasons
+
+
+def _interval_reasons(lo: float, hi: float, what: str) -> list[str]:
+    if not np.isfinite(hi):
+        return []
+    interval = f"{what} [{lo:.2f}, {hi:.2f}]"
+    if hi >= B_MAX - EDGE_TOL:
+        return [f"{interval} reaches the b-grid bound {B_MAX:g}"]
+    if hi - lo > MAX_WIDTH:
+        return [f"{interval} is wider than {MAX_WIDTH:g}"]
+    return []
+
+
+def calibration_drift(df: pd.DataFrame, rows: pd.DataFrame) -> float:
+    """Ratio of the largest to the smallest calibration median around ``rows`` in their run.
+
+    The frame keeps each run's benchmarks in execution order (``load_runs``), and the
+    benchmarks run calibrations at the start, middle and end of a session; "around" means
+    the last calibration before the series' first row, the first after its last row, and
+    any in between. 1.0 when fewer than two calibrations bracket it.
+    """
+    worst = 1.0
+    for run, part in rows.groupby("run", sort=True):
+        cal = df[(df["run"] == run) & (df["phase"] == "calibration")]
+        if len(cal) < 2:
+            continue
+        pos, med = cal.index.to_numpy(), cal["median_s"].to_numpy(float)
+        lo = max(int(np.searchsorted(pos, part.index.min(), side="right")) - 1, 0)
+        hi = min(int(np.searchsorted(pos, part.index.max(), side="left")), len(pos) - 1)
+        window = med[lo:hi + 1]
+        if len(window) >= 2 and window.min() > 0:
+            worst = max(worst, float(window.max() / window.min()))
+    return worst
 
 
 def _first(values: pd.Series) -> float:

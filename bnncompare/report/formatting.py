@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["HEADERS", "format_cell", "markdown_table", "markdown_view", "write_table"]
+__all__ = ["HEADERS", "VERDICTS", "format_cell", "markdown_table", "markdown_view",
+           "write_table"]
 
 MISSING = "-"
 
@@ -36,16 +37,25 @@ HEADERS = {
     "r_hat_max": "R-hat max", "ess_min": "ESS min", "ess_median": "ESS median",
     "divergences": "Divergences", "mean_tree_depth": "Mean tree depth",
     "frac_at_max_depth": "Share at max depth", "ess_per_s": "ESS/s",
+    "predictive_r_hat_max": "Predictive R-hat max", "ms_per_grad_eval": "ms/grad eval",
+    "inconclusive": "Inconclusive because", "inconclusive_work": "Work inconclusive because",
+    "calib_drift": "Calibration drift",
 }
+
+#: value column -> column holding the reason it is inconclusive ("" when it is not): the
+#: Markdown cell then reads "inconclusive" instead of a number (the CSV keeps the numbers)
+VERDICTS = {"b": "inconclusive", "b_work": "inconclusive_work"}
+INCONCLUSIVE = "inconclusive"
 
 _FORMATS = {
     ".3f": ["accuracy", "nll", "brier", "ece", "ood_auroc", "ood_auroc_mi",
-            "mean_entropy_test", "mean_entropy_ood", "sel_acc_80", "r_hat_max"],
+            "mean_entropy_test", "mean_entropy_ood", "sel_acc_80", "r_hat_max",
+            "predictive_r_hat_max"],
     ".2f": ["b", "b_lo", "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo",
             "b_work_hi", "naive_slope_work", "theory_exponent_work", "mean_tree_depth",
-            "frac_at_max_depth"],
+            "frac_at_max_depth", "calib_drift"],
     ".3g": ["ms_per_example", "median_norm", "s_per_unit", "ratio_vs_bnncompare", "fit_s",
-            "compile_s", "ess_per_s"],
+            "compile_s", "ess_per_s", "ms_per_grad_eval"],
     ".2g": ["iqr_s"],
     ".1f": ["ess_min", "ess_median"],
     "d": ["n_train", "n_test", "num_samples", "rounds", "n_grad_evals", "n_params",
@@ -69,7 +79,8 @@ def format_cell(value: object, spec: str = DEFAULT_FORMAT) -> str:
 def markdown_view(df: pd.DataFrame) -> pd.DataFrame:
     """String frame for Markdown: known formats, ``X [X_lo, X_hi]`` merged, display headers.
 
-    A ``machine`` column with a single value is dropped (the caption names the machine).
+    A ``machine`` column with a single value is dropped (the caption names the machine). A
+    value with a non-empty reason in its :data:`VERDICTS` column reads ``inconclusive``.
     """
     cols = [c for c in df.columns if not c.endswith(("_lo", "_hi"))]
     if "machine" in cols and df["machine"].nunique(dropna=False) <= 1:
@@ -81,6 +92,9 @@ def markdown_view(df: pd.DataFrame) -> pd.DataFrame:
         if f"{col}_lo" in df.columns and f"{col}_hi" in df.columns:
             cells = [_with_interval(c, lo, hi, spec)
                      for c, lo, hi in zip(cells, df[f"{col}_lo"], df[f"{col}_hi"], strict=True)]
+        if VERDICTS.get(col) in df.columns:
+            cells = [INCONCLUSIVE if isinstance(why, str) and why else c
+                     for c, why in zip(cells, df[VERDICTS[col]], strict=True)]
         view[HEADERS.get(col, col)] = cells
     return pd.DataFrame(view, dtype=object)
 

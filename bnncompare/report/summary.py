@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bnncompare.report.complexity import B_MAX, DRIFT_B_TOL, MAX_WIDTH
 from bnncompare.report.formatting import format_cell, markdown_table
+from bnncompare.report.method_meta import label_of, method_styles, reference_method
 
-__all__ = ["headline_findings", "provenance_table", "readme_text"]
+__all__ = ["headline_findings", "method_sentence", "provenance_table", "readme_text"]
 
-NAMES = {"nn": "NN", "svi": "SVI", "nuts": "NUTS"}
 SYMBOL = {"n_train": "n", "num_samples": "S", "n_test": "n_test"}
 WHAT = {"fit": "fit time", "predict": "predict time"}
 
 
 def _name(method: object) -> str:
-    return NAMES.get(str(method), str(method))
+    return label_of(method)
 
 
 def _where(row: pd.Series, several_machines: bool, *cols: str) -> str:
     """``"iris"`` or, when runs from several machines merge, ``"iris (laptop)"``."""
-    text = ", ".join(str(row[c]) for c in cols)
+    text = ", ".join(str(row[c]) for c in cols if pd.notna(row[c]) and str(row[c]))
     return f"{text} ({str(row['machine']).split(' (')[0]})" if several_machines else text
 
 
@@ -56,7 +57,10 @@ def _exponent_lines(exps: pd.DataFrame) -> list[str]:
         sym = SYMBOL.get(e["axis"], e["axis"])
         where = _where(e, several, "dataset", "fixed")
         interval = f"[{e['b_lo']:.2f}, {e['b_hi']:.2f}]"
-        if e["b"] == 0 and e["c1"] == 0:
+        if _why(e, "inconclusive"):
+            text = (f"{what} vs {sym}: **inconclusive**, no growth law read "
+                    f"({_why(e, 'inconclusive')})")
+        elif e["b"] == 0 and e["c1"] == 0:
             text = (f"{what} does not grow measurably with {sym} (b = 0 {interval}, theory "
                     f"{_g(e, 'theory_exponent')})")
         else:
@@ -70,10 +74,19 @@ def _exponent_lines(exps: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _why(row: pd.Series, col: str) -> str:
+    value = row.get(col)
+    return value if isinstance(value, str) else ""
+
+
 def _work_text(e: pd.Series, sym: str) -> str:
     theory = _g(e, "theory_exponent_work")
-    if e["b_work"] == 0 and e["b_work_hi"] == 0:
-        return f"gradient evaluations do not grow with {sym} (theory {theory})"
+    if _why(e, "inconclusive_work"):
+        return (f"gradient evaluations vs {sym}: inconclusive "
+                f"({_why(e, 'inconclusive_work')}; theory {theory})")
+    if e["b_work"] == 0:
+        return (f"gradient evaluations do not grow measurably with {sym} (b = 0 "
+                f"[{e['b_work_lo']:.2f}, {e['b_work_hi']:.2f}], theory {theory})")
     return (f"gradient evaluations grow as {sym}^{e['b_work']:.2f} "
             f"[{e['b_work_lo']:.2f}, {e['b_work_hi']:.2f}] (theory {theory})")
 
@@ -90,11 +103,14 @@ def _per_machine_dataset(table: pd.DataFrame):
 
 
 def _cost_lines(quality: pd.DataFrame) -> list[str]:
+    """Fit cost per dataset, relative to the reference method (the first registered point
+    estimate present), else to the cheapest fit."""
     lines = []
+    reference = reference_method(quality["method"])
     for rows, several in _per_machine_dataset(quality):
-        ref = rows[rows["method"] == "nn"]
+        ref = rows[rows["method"] == reference]
         ref_s = float(ref["fit_s"].iloc[0]) if len(ref) else float(rows["fit_s"].min())
-        ref_name = "NN" if len(ref) else "the cheapest"
+        ref_name = _name(reference) if len(ref) else "the cheapest"
         parts = [f"{_name(r['method'])} {r['fit_s']:.3g} s"
                  + ("" if r["fit_s"] == ref_s else f" ({r['fit_s'] / ref_s:.3g}× {ref_name})")
                  for _, r in rows.iterrows()]
@@ -158,15 +174,21 @@ def _peer_lines(peers: pd.DataFrame) -> list[str]:
 
 
 def _diagnostic_lines(diag: pd.DataFrame) -> list[str]:
-    if diag.empty:
-        return []
-    flagged = diag[diag["flag"] != ""]
-    r_hat = int(flagged["flag"].str.contains("R-hat").sum())
-    div = int(flagged["flag"].str.contains("divergences").sum())
-    if flagged.empty:
-        return [f"NUTS diagnostics: all {len(diag)} fits have R-hat <= 1.1 and no divergences."]
-    return [f"NUTS diagnostics: {len(flagged)} of {len(diag)} fits flagged ({r_hat} with "
-            f"R-hat > 1.1, {div} with divergences); see tables/nuts_diagnostics.md."]
+    """One line per method that recorded convergence diagnostics."""
+    lines = []
+    for method in method_styles(diag["method"]):
+        rows = diag[diag["method"] == method]
+        flagged = rows[rows["flag"] != ""]
+        r_hat = int(flagged["flag"].str.contains("R-hat").sum())
+        div = int(flagged["flag"].str.contains("divergences").sum())
+        if flagged.empty:
+            lines.append(f"{_name(method)} diagnostics: all {len(rows)} fits have R-hat <= 1.1 "
+                         "and no divergences.")
+        else:
+            lines.append(f"{_name(method)} diagnostics: {len(flagged)} of {len(rows)} fits "
+                         f"flagged ({r_hat} with R-hat > 1.1, {div} with divergences); see "
+                         "tables/diagnostics.md.")
+    return lines
 
 
 def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -180,9 +202,17 @@ def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> li
         lines += _ood_lines(get("uncertainty"))
     if len(get("peers")):
         lines += _peer_lines(get("peers"))
-    if len(get("nuts_diagnostics")):
-        lines += _diagnostic_lines(get("nuts_diagnostics"))
+    if len(get("diagnostics")):
+        lines += _diagnostic_lines(get("diagnostics"))
     return lines
+
+
+def method_sentence(df: pd.DataFrame) -> str:
+    """Labels of the methods of the fit and predict benchmarks, e.g. ``"A (point estimate), B"``."""
+    names = df.loc[df["phase"].isin(["fit", "predict"]), "method"]
+    parts = [s.label + (" (point estimate)" if s.point_estimate else "")
+             for s in method_styles(names).values()]
+    return ", ".join(parts) if parts else "none"
 
 
 def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataFrame],
@@ -194,8 +224,8 @@ def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataF
         "<!-- Generated by bnncompare.report from the raw benchmark JSON. Do not edit by hand:"
         " regenerate. -->",
         "",
-        "What does Bayesian inference cost, and what does it buy? One MLP classifier fitted as "
-        "a point estimate (NN), by mean-field SVI and by NUTS (Pyro). Regenerate everything "
+        "What does Bayesian inference cost, and what does it buy? One MLP classifier fitted "
+        f"by each method in these runs: {method_sentence(df)}. Regenerate everything "
         "below (tables/, figures/ and this file) with:",
         "",
         "```",
@@ -210,7 +240,12 @@ def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataF
         "",
         "Complexity exponents are fits of `t = c0 + c1·x^b` to the per-size median times, "
         "with a 95 % bootstrap interval over rounds; the naive log-log slope is shown to "
-        "expose the overhead bias.",
+        "expose the overhead bias. A fit is *inconclusive* (no growth law is read from it) "
+        f"when its b sits on the upper bound {B_MAX:g} of the grid it is searched on, its "
+        "interval (from the rounds, or from the scatter of the per-size medians about the "
+        f"curve) reaches that bound or is wider than {MAX_WIDTH:g}, or the run's calibration "
+        f"drifted around the series enough to move b by more than {DRIFT_B_TOL:g}. A fit "
+        "with no growing term reads as not growing measurably.",
         "",
         *[f"- {line}" for line in headline_findings(exps, tables)],
         "",

@@ -1,7 +1,9 @@
 """Report tables built from the tidy benchmark frame (``load_runs``): one function per table.
 
 Every function returns a numeric DataFrame with snake_case columns, sorted deterministically
-(methods in the order nn, svi, nuts), and an empty frame when its data is absent.
+(methods in registry order, then unknown ones alphabetically; tasks in the order the run
+measured them), and an empty frame when its data is absent. No method is named here: what
+a table shows for a method follows from the columns its benchmarks recorded.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bnncompare.report.method_meta import method_order
+
 __all__ = [
-    "METHOD_ORDER",
+    "DIAGNOSTIC_COLUMNS",
     "R_HAT_LIMIT",
     "build_tables",
+    "diagnostics_table",
     "exponents_table",
     "fit_table",
-    "nuts_diagnostics_table",
     "peers_table",
     "predict_table",
     "quality_table",
@@ -23,22 +27,26 @@ __all__ = [
     "uncertainty_table",
 ]
 
-METHOD_ORDER = ("nn", "svi", "nuts")
-TASK_ORDER = ("predict", "svi_step", "nuts_leapfrog")
 R_HAT_LIMIT = 1.1
+#: per-fit diagnostics a method may record (flat ``extra_info`` keys); a table shows those
+#: present, for every method that recorded any
+DIAGNOSTIC_COLUMNS = ("r_hat_max", "predictive_r_hat_max", "ess_min", "ess_median",
+                      "divergences", "mean_tree_depth", "frac_at_max_depth", "ess_per_s")
 
 
-def _rank(values: pd.Series, order: tuple[str, ...]) -> pd.Series:
-    """Sort key: position in ``order`` first, then alphabetical (as ``(rank, name)`` text)."""
-    return values.map(lambda v: f"{order.index(v):03d}" if v in order else f"999{v}")
+def _rank(values: pd.Series, order: list[str]) -> pd.Series:
+    """Sort key: position in ``order`` (as zero-padded text, so NaN still sorts first)."""
+    return values.map(lambda v: f"{order.index(v):04d}" if v in order else v)
 
 
 def sort_methods(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Stable sort on ``by`` where ``method`` follows :data:`METHOD_ORDER`, ``task`` TASK_ORDER."""
-    keys = {"method": METHOD_ORDER, "task": TASK_ORDER}
-
+    """Stable sort on ``by``; ``method`` in registry order, ``task`` in order of appearance."""
     def key(col: pd.Series) -> pd.Series:
-        return _rank(col, keys[col.name]) if col.name in keys else col
+        if col.name == "method":
+            return _rank(col, method_order(col))
+        if col.name == "task":
+            return _rank(col, list(dict.fromkeys(col.dropna())))
+        return col
 
     return df.sort_values(by, key=key, kind="stable", na_position="first").reset_index(drop=True)
 
@@ -48,10 +56,14 @@ def _select(df: pd.DataFrame, cols: list[str], by: list[str]) -> pd.DataFrame:
 
 
 def fit_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Every fit benchmark: median, IQR and minimum seconds, normalised median, work."""
-    rows = df[df["phase"] == "fit"]
+    """Every fit benchmark: median, IQR and minimum seconds, normalised median, work, and
+    milliseconds per gradient evaluation (the sampler's speed, whatever its tree sizes)."""
+    rows = df[df["phase"] == "fit"].copy()
+    work = pd.to_numeric(rows["n_grad_evals"], errors="coerce")
+    rows["ms_per_grad_eval"] = 1e3 * rows["median_s"] / work.where(work > 0)
     cols = ["machine", "method", "dataset", "hidden", "axis", "n_train", "num_samples",
-            "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals"]
+            "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals",
+            "ms_per_grad_eval"]
     return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
                                 "num_samples"])
 
@@ -116,7 +128,7 @@ def exponents_table(exps: pd.DataFrame) -> pd.DataFrame:
     """Display columns of :func:`~bnncompare.report.complexity.exponent_table`."""
     cols = ["machine", "phase", "method", "dataset", "axis", "fixed", "n_points", "b", "b_lo",
             "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo", "b_work_hi",
-            "theory_exponent_work", "flag"]
+            "theory_exponent_work", "calib_drift", "flag", "inconclusive", "inconclusive_work"]
     return _select(exps, cols, ["machine", "phase", "axis", "dataset", "method", "fixed"])
 
 
@@ -131,22 +143,25 @@ def peers_table(df: pd.DataFrame) -> pd.DataFrame:
     return _select(rows, cols, ["machine", "task", "not_ours", "ratio_vs_bnncompare"])
 
 
-def nuts_diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
-    """NUTS convergence per fit; ``flag`` names R-hat > 1.1 and divergences > 0."""
-    rows = df[(df["phase"] == "fit") & (df["method"] == "nuts")
-              & df["r_hat_max"].notna()].copy()
-    rows["flag"] = [_nuts_flag(r) for _, r in rows.iterrows()]
-    cols = ["machine", "dataset", "axis", "n_train", "num_samples", "r_hat_max", "ess_min",
-            "ess_median", "divergences", "mean_tree_depth", "frac_at_max_depth", "ess_per_s",
-            "flag"]
-    return _select(rows, cols, ["machine", "dataset", "axis", "n_train", "num_samples"])
+def diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Convergence per fit of every method that records diagnostics (:data:`DIAGNOSTIC_COLUMNS`
+    present); ``flag`` names R-hat > 1.1 and divergences > 0."""
+    diag = [c for c in DIAGNOSTIC_COLUMNS if c in df.columns]
+    rows = df[df["phase"] == "fit"]
+    rows = rows[rows[diag].notna().any(axis=1)].copy() if diag else rows.iloc[:0].copy()
+    diag = [c for c in diag if rows[c].notna().any()]
+    rows["flag"] = [_diagnostic_flag(r) for _, r in rows.iterrows()]
+    cols = ["machine", "method", "dataset", "axis", "n_train", "num_samples", *diag, "flag"]
+    return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
+                                "num_samples"])
 
 
-def _nuts_flag(row: pd.Series) -> str:
+def _diagnostic_flag(row: pd.Series) -> str:
     flags = []
-    if row["r_hat_max"] > R_HAT_LIMIT:
-        flags.append(f"R-hat > {R_HAT_LIMIT}")
-    if pd.notna(row["divergences"]) and row["divergences"] > 0:
+    for col, name in (("r_hat_max", "R-hat"), ("predictive_r_hat_max", "predictive R-hat")):
+        if pd.notna(row.get(col)) and row[col] > R_HAT_LIMIT:
+            flags.append(f"{name} > {R_HAT_LIMIT}")
+    if pd.notna(row.get("divergences")) and row["divergences"] > 0:
         flags.append("divergences")
     return ", ".join(flags)
 
@@ -158,7 +173,7 @@ def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame
         "uncertainty": uncertainty_table(df),
         "exponents": exponents_table(exps),
         "peers": peers_table(df),
-        "nuts_diagnostics": nuts_diagnostics_table(df),
+        "diagnostics": diagnostics_table(df),
         "fit": fit_table(df),
         "predict": predict_table(df),
     }

@@ -107,6 +107,15 @@ def bad_inputs(fixture_doc) -> dict[str, tuple[object, str]]:
     return {name: (content[name], BAD_MESSAGES[name]) for name in BAD_MESSAGES}
 
 
+def scale_times(bench: dict, factor: float) -> dict:
+    """``bench`` with every round (and every statistic) ``factor`` times slower, in place."""
+    stats = bench["stats"]
+    stats["data"] = [t * factor for t in stats["data"]]
+    for key in ("min", "max", "mean", "median", "q1", "q3", "iqr"):
+        stats[key] *= factor
+    return bench
+
+
 @pytest.fixture(scope="session")
 def second_machine(fixture_doc) -> dict:
     """The fixture run on another machine, uniformly 2x slower (calibration included)."""
@@ -114,8 +123,73 @@ def second_machine(fixture_doc) -> dict:
     other["machine_info"]["node"] = "laptop"
     other["machine_info"]["cpu"]["brand_raw"] = "Apple M2"
     for bench in other["benchmarks"]:
-        stats = bench["stats"]
-        stats["data"] = [t * 2.0 for t in stats["data"]]
-        for key in ("min", "max", "mean", "median", "q1", "q3", "iqr"):
-            stats[key] *= 2.0
+        scale_times(bench, 2.0)
     return other
+
+
+#: how much slower the machine ran from the middle of the fit-vs-draws sweep on (the tests
+#: repeat it: a conftest is not importable)
+SLOWDOWN = 1.6
+
+
+@pytest.fixture(scope="session")
+def disturbed_doc(fixture_doc) -> dict:
+    """The fixture with calibrations at the start, after the fit-vs-n sweep, after the
+    fit-vs-draws sweep and at the end, where the machine slowed down 1.6x in the middle of
+    the fit-vs-draws sweep (its two largest S) and stayed slow: that sweep is the one
+    disturbed series (its bracketing calibrations differ 1.6x; every other series sits
+    between two equal calibrations)."""
+    doc = copy.deepcopy(fixture_doc)
+    benches = doc["benchmarks"]
+    calib = benches[0]
+    axis_of = [b["extra_info"].get("axis") for b in benches]
+    first_draws = next(i for i, b in enumerate(benches)
+                       if b["group"] == "fit" and axis_of[i] == "num_samples")
+    last_draws = max(i for i, b in enumerate(benches)
+                     if b["group"] == "fit" and axis_of[i] == "num_samples")
+    for bench in benches[first_draws:last_draws + 1]:
+        if bench["params"]["num_samples"] >= 400:
+            scale_times(bench, SLOWDOWN)
+    for bench in benches[last_draws + 1:]:
+        scale_times(bench, SLOWDOWN)
+
+    def calibration(position: str, factor: float) -> dict:
+        c = scale_times(copy.deepcopy(calib), factor)
+        c["name"] = f"test_calibration[{position}]"
+        c["params"] = {**c["params"], "position": position}
+        return c
+
+    doc["benchmarks"] = [
+        calibration("start", 1.0), *benches[1:first_draws], calibration("middle", 1.0),
+        *benches[first_draws:last_draws + 1], calibration("late", SLOWDOWN),
+        *benches[last_draws + 1:], calibration("end", SLOWDOWN)]
+    return doc
+
+
+#: a method that is not installed: the report must fall back to its name and a palette colour
+PLUGIN = "zz_plugin"
+
+
+@pytest.fixture(scope="session")
+def contract_doc(fixture_doc) -> dict:
+    """The fixture as the redesigned benchmarks write it (``params`` carry only what changes
+    a cell's own work: fit-vs-n cells no num_samples/n_test, fit-vs-draws cells no n_test,
+    quality cells no sizes, predict cells no n_train), with the second registered method
+    renamed to :data:`PLUGIN`, a method this installation does not know."""
+    from bnncompare import METHODS
+
+    renamed = list(METHODS)[1]
+    keep = {("fit", "n_train"): {"n_train"}, ("fit", "num_samples"): {"n_train", "num_samples"},
+            ("fit", "none"): set(), ("predict", "num_samples"): {"n_test", "num_samples"},
+            ("predict", "n_test"): {"n_test", "num_samples"},
+            ("predict", "none"): {"n_test", "num_samples"}}
+    doc = copy.deepcopy(fixture_doc)
+    for bench in doc["benchmarks"]:
+        params, key = bench["params"], (bench["group"], bench["extra_info"].get("axis"))
+        if key in keep:
+            for axis in ("n_train", "n_test", "num_samples"):
+                if axis not in keep[key]:
+                    params.pop(axis, None)
+            if params.get("method") == renamed:
+                params["method"] = PLUGIN
+    return doc

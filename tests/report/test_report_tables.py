@@ -7,7 +7,7 @@ import pytest
 
 from bnncompare.report.formatting import format_cell, markdown_table, markdown_view
 from bnncompare.report.tables import (
-    nuts_diagnostics_table,
+    diagnostics_table,
     peers_table,
     quality_table,
     uncertainty_table,
@@ -95,8 +95,9 @@ def test_peers_table_cells(tables_dir):
     assert find(rows, Task="svi_step", Implementation="bnncompare")["Ratio vs bnncompare"] == "1"
 
 
-def test_nuts_diagnostics_flags(tables_dir):
-    rows = read_md(tables_dir, "nuts_diagnostics")
+def test_diagnostics_flags(tables_dir):
+    rows = read_md(tables_dir, "diagnostics")
+    assert {r["Method"] for r in rows} == {"nuts"}      # the only method that records them
     assert len(rows) == 11
     assert find(rows, Axis="n_train", n_train="3000")["Flag"] == "R-hat > 1.1"
     assert find(rows, Axis="num_samples", S="50")["Flag"] == "divergences"
@@ -133,7 +134,7 @@ def test_tables_are_empty_without_their_data(frame):
     assert peers_table(only_fit).empty
     assert not quality_table(only_fit).empty
     no_nuts = frame[frame["method"] != "nuts"]
-    assert nuts_diagnostics_table(no_nuts).empty
+    assert diagnostics_table(no_nuts).empty
     assert uncertainty_table(frame[frame["dataset"] == "synthetic"]).empty
 
 
