@@ -17,12 +17,14 @@ from importlib.metadata import entry_points
 
 from bnncompare.methods.base import BaseMLPClassifier
 from bnncompare.methods.ensemble import EnsembleClassifier
+from bnncompare.methods.mcdropout import MCDropoutClassifier
 from bnncompare.methods.nn import NNClassifier
 from bnncompare.methods.nuts import NUTSClassifier
 from bnncompare.methods.svi import SVIClassifier
 
 __all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "EnsembleClassifier",
-           "NNClassifier", "NUTSClassifier", "SVIClassifier", "make_method", "select_methods"]
+           "MCDropoutClassifier", "NNClassifier", "NUTSClassifier", "SVIClassifier",
+           "make_method", "select_methods"]
 
 #: the entry-point group third-party methods register in
 ENTRY_POINT_GROUP = "bnncompare.methods"
@@ -32,6 +34,7 @@ _BUILTIN: dict[str, type[BaseMLPClassifier]] = {
     "svi": SVIClassifier,
     "nuts": NUTSClassifier,
     "ensemble": EnsembleClassifier,
+    "mcdropout": MCDropoutClassifier,
 }
 
 
