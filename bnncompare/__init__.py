@@ -10,6 +10,8 @@ from bnncompare import metrics
 from bnncompare.data import DATASETS, Dataset, load_dataset, make_ood
 from bnncompare.methods import (
     METHODS,
+    EnsembleClassifier,
+    MCDropoutClassifier,
     NNClassifier,
     NUTSClassifier,
     SVIClassifier,
@@ -18,5 +20,6 @@ from bnncompare.methods import (
 
 __version__ = "0.1.0"
 
-__all__ = ["DATASETS", "METHODS", "Dataset", "NNClassifier", "NUTSClassifier", "SVIClassifier",
-           "__version__", "load_dataset", "make_method", "make_ood", "metrics"]
+__all__ = ["DATASETS", "METHODS", "Dataset", "EnsembleClassifier", "MCDropoutClassifier",
+           "NNClassifier", "NUTSClassifier", "SVIClassifier", "__version__", "load_dataset",
+           "make_method", "make_ood", "metrics"]

@@ -1,0 +1,179 @@
+"""MC dropout (Gal & Ghahramani 2016): dropout at training AND at prediction time.
+
+Training is NN's MAP objective (NLL + the prior's weight decay) under inverted dropout on the
+hidden units (a fresh mask per row and step). Prediction averages S dropout masks, and each
+mask is expressed as a WEIGHT DRAW: dropping hidden unit j of layer l zeroes row j of layer
+l+1's weight matrix (its outgoing weights), and the inverted-dropout factor 1/(1-p) is folded
+into the kept rows. So ``_draws(S)`` returns ``(S, P)`` weights and prediction stays the one
+batched forward pass of :mod:`bnncompare.net`, like every other method.
+
+With ``hidden_sizes=()`` there are no hidden units; dropout then acts on the inputs (Gal's
+formulation drops the units feeding every weight layer, the inputs included), so logistic
+regression still gets a dropout posterior rather than S copies of one point.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bnncompare import net
+from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
+from bnncompare.methods.nn import minibatches
+
+__all__ = ["MCDropoutClassifier", "apply_masks", "dropped_layers", "sample_masks"]
+
+
+def dropped_layers(spec: net.MLPSpec) -> list[int]:
+    """Indices of the weight layers whose INPUT units are dropped.
+
+    Every layer fed by hidden units (all but the first); the first layer (inputs) only when
+    there are no hidden units.
+    """
+    n_layers = len(spec.layer_shapes)
+    return list(range(1, n_layers)) if n_layers > 1 else [0]
+
+
+def sample_masks(spec: net.MLPSpec, num: int, rate: float,
+                 generator: torch.Generator, device: torch.device) -> list[torch.Tensor]:
+    """Keep-masks ``(num, fan_in)`` (1 = kept, 0 = dropped), one per dropped layer."""
+    shapes = spec.layer_shapes
+    return [torch.rand(num, shapes[i][0], generator=generator, device=device) >= rate
+            for i in dropped_layers(spec)]
+
+
+def apply_masks(spec: net.MLPSpec, theta: torch.Tensor, masks: list[torch.Tensor],
+                rate: float) -> torch.Tensor:
+    """Weight draws ``(S, P)``: ``theta (P,)`` with each mask's dropped rows zeroed.
+
+    The kept rows are scaled by ``1 / (1 - rate)`` (inverted dropout), so ``x @ W_masked``
+    equals ``(x * mask / (1 - rate)) @ W`` row for row. Biases are never dropped.
+    """
+    draws = theta.expand(masks[0].shape[0], -1).clone()
+    layers = spec.unflatten(draws)  # views into ``draws``: (S, fan_in, fan_out) per layer
+    for i, mask in zip(dropped_layers(spec), masks, strict=True):
+        # in place on the dropped layers only: half the memory traffic of a full (S, P)
+        # factor tensor (measured 1.3 vs 2.2 ms at S = 100, P = 2233)
+        layers[i][0].mul_(mask.to(theta.dtype).unsqueeze(-1) / (1.0 - rate))
+    return draws
+
+
+def _dropout_logits(spec: net.MLPSpec, theta: torch.Tensor, x: torch.Tensor,
+                    rate: float) -> torch.Tensor:
+    """Training forward ``(n, C)`` of one weight vector with a fresh mask per row.
+
+    ``F.dropout`` (inverted dropout, one fused kernel) draws from torch's global generator,
+    which the fit's seed scope has seeded: training is reproducible and the caller's RNG
+    untouched.
+    """
+    act = net.ACTIVATIONS[spec.activation]
+    dropped = set(dropped_layers(spec))
+    h = x
+    for i, (weight, bias) in enumerate(spec.unflatten(theta)):
+        if i > 0:
+            h = act(h)
+        if i in dropped:
+            h = F.dropout(h, rate, training=True)
+        h = torch.matmul(h, weight) + bias
+    return h
+
+
+class MCDropoutClassifier(BaseMLPClassifier):
+    """MLP trained with dropout; the predictive averages S dropout masks (as weight draws).
+
+    Parameters
+    ----------
+    hidden_sizes : tuple of int, default=()
+        With ``()`` dropout acts on the inputs (there are no hidden units).
+    activation : {'tanh', 'relu'}, default='tanh'
+    prior_scale : float, default=1.0
+        Scale of the N(0, prior_scale^2) prior; the weight decay is its MAP twin, as in NN.
+    dropout : float, default=0.1
+        Probability of dropping a unit, in [0, 1); 0 trains NN's MAP and predicts with S
+        identical draws.
+    num_epochs : int, default=500
+    lr : float, default=0.01
+        Adam learning rate.
+    batch_size : int or None, default=None
+        Rows per step; None is full-batch.
+    random_state : int, RandomState or None, default=None
+    device : {'cpu', 'cuda'}, default='cpu'
+    num_predictive_samples : int or None, default=None
+        Dropout masks averaged by ``predict_proba*`` (None: 100).
+
+    Attributes
+    ----------
+    theta_ : Tensor of shape (P,)
+        The trained weights (no dropout applied).
+    losses_ : ndarray of shape (n_steps,)
+        Mean negative log-joint per row at each step, under that step's dropout masks.
+    n_grad_evals_ : int
+        Optimiser steps.
+    """
+
+    label = "MC dropout"
+    color = "#56B4E9"
+    budget_param = "num_epochs"
+    settings: ClassVar[dict] = {
+        "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20},
+        "demo": {"num_epochs": 300},
+        "gpu": {"num_epochs": 300},
+        # full-batch, NN's epoch counts: one step costs ~ one NN step plus the mask draws
+        "sweep": {"smoke": {"num_epochs": 30}, "fast": {"num_epochs": 100},
+                  "full": {"num_epochs": 100}},
+        "quality": {"smoke": {"num_epochs": 100}, "fast": {"num_epochs": 300},
+                    "full": {"num_epochs": 500}},
+    }
+
+    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, dropout=0.1,
+                 num_epochs=500, lr=0.01, batch_size=None, random_state=None, device="cpu",
+                 num_predictive_samples=None):
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.prior_scale = prior_scale
+        self.dropout = dropout
+        self.num_epochs = num_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.num_predictive_samples = num_predictive_samples
+
+    def _check_method_params(self) -> None:
+        rate = self.dropout
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) \
+                or not np.isfinite(rate) or not 0 <= rate < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {rate!r}")
+        check_positive_int("num_epochs", self.num_epochs)
+        check_positive_float("lr", self.lr)
+        check_positive_int("batch_size", self.batch_size, allow_none=True)
+
+    def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        gen = torch.Generator().manual_seed(self.seed_ + 1)  # CPU: randperm's generator
+        theta = net.init_theta(self.spec_, torch.Generator().manual_seed(self.seed_))
+        theta = theta.to(self.device_).requires_grad_()
+        optimiser = torch.optim.Adam([theta], lr=self.lr)
+        n, decay, rate = x.shape[0], 0.5 / self.prior_scale**2, float(self.dropout)
+        losses = []
+        for _ in range(self.num_epochs):
+            for idx in minibatches(n, self.batch_size, gen, self.device_):
+                xb, yb = (x, y) if idx is None else (x[idx], y[idx])
+                logits = _dropout_logits(self.spec_, theta, xb, rate)
+                loss = net.nll_sum(logits, yb) / len(yb) + decay * theta.pow(2).sum() / n
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                losses.append(loss.detach())
+        self.theta_ = theta.detach()
+        self.losses_ = torch.stack(losses).cpu().numpy()
+        self.n_grad_evals_ = len(losses)
+
+    def _draws(self, num: int) -> torch.Tensor:
+        # a private generator from the fitted seed: predictions are reproducible and pure
+        masks = sample_masks(self.spec_, num, float(self.dropout), self._generator(1),
+                             self.device_)
+        return apply_masks(self.spec_, self.theta_, masks, float(self.dropout))
