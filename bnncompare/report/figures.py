@@ -41,7 +41,7 @@ __all__ = [
     "write_figures",
 ]
 
-PEER_COLOR = "#CC79A7"
+PEER_COLOR = "#7F7F7F"  # grey: no method uses it (methods own the palette)
 MACHINE_MARKERS = ("o", "s", "^", "D", "v", "P")
 STYLE = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8,
          "axes.grid": True, "grid.alpha": 0.3, "savefig.dpi": 110}
