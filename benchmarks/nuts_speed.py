@@ -62,7 +62,7 @@ def ratios(args) -> None:
     iters, depth, steps, calls = args.iters, 5, args.svi_steps, 200
 
     def ours_nuts(manual=True):
-        settings = ChainSettings(spec, 1.0, iters, iters, depth, 0.8, 0, manual_grad=manual)
+        settings = ChainSettings(spec, 1.0, iters, iters, depth, 0.8, 0, lean=manual)
         return lambda: run_chains(settings, x, y, 1, 1)[0].grad_evals
 
     work = {
@@ -110,7 +110,7 @@ def iris(args) -> None:
         start = time.perf_counter()
         if args.variant == "before":
             _, spec, x, y = _iris("relu")
-            settings = ChainSettings(spec, 1.0, 300, 300, 7, 0.8, 0, manual_grad=False)
+            settings = ChainSettings(spec, 1.0, 300, 300, 7, 0.8, 0, lean=False)
             results = run_chains(settings, x, y, 4, 1)
             grads, diag = sum(r.grad_evals for r in results), {}
         else:

@@ -33,43 +33,47 @@ def make_potential(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, prior_sc
     return potential
 
 
-# derivative of the activation, written from its output h = act(z) (relu: z > 0 <=> h > 0)
-_ACTIVATION_GRAD = {
-    "tanh": lambda h: 1 - h * h,
-    "relu": lambda h: (h > 0).to(h.dtype),
+# backward of the activation from its output h = act(z): one fused aten op each
+_ACTIVATION_BACKWARD = {
+    "tanh": torch.ops.aten.tanh_backward,                            # g * (1 - h^2)
+    "relu": lambda g, h: torch.ops.aten.threshold_backward(g, h, 0),  # g * (h > 0)
 }
 
 
 def value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, prior_scale: float):
     """``theta (P,) -> (U, dU/dtheta)`` for ``U = sum_i CE(f(x_i), y_i) + |theta|^2 / 2s^2``.
 
-    The same ``U`` as :func:`bnncompare.methods.nuts.make_potential`, evaluated without autograd.
+    The same ``U`` as :func:`make_potential`, evaluated without autograd: the forward pass
+    keeps each layer's input, the backward pass is one ``addmm_`` per weight matrix written
+    straight into the flat gradient (which starts as the prior's ``theta / s^2``).
     """
     act = net.ACTIVATIONS[spec.activation]
-    act_grad = _ACTIVATION_GRAD[spec.activation]
+    act_backward = _ACTIVATION_BACKWARD[spec.activation]
+    shapes = spec.layer_shapes
+    sizes = [n for fan_in, fan_out in shapes for n in (fan_in * fan_out, fan_out)]
     onehot = torch.nn.functional.one_hot(y, spec.n_classes).to(x.dtype)
     precision = 1.0 / prior_scale**2
-    n_layers = len(spec.layer_shapes)
+    last = len(shapes) - 1
 
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        layers = spec.unflatten(theta)
+        parts = theta.split(sizes)
+        weights = [parts[2 * i].view(shape) for i, shape in enumerate(shapes)]
         inputs, h = [x], x
-        for i, (weight, bias) in enumerate(layers):
-            h = torch.addmm(bias, h, weight)
-            if i < n_layers - 1:
+        for i, weight in enumerate(weights):
+            h = torch.addmm(parts[2 * i + 1], h, weight)
+            if i < last:
                 h = act(h)
                 inputs.append(h)
         log_p = torch.log_softmax(h, 1)
-        value = 0.5 * precision * theta.dot(theta) - (log_p * onehot).sum()
+        value = (0.5 * precision) * theta.dot(theta) - (log_p * onehot).sum()
         grad = theta * precision
-        grads = spec.unflatten(grad)
+        grad_parts = grad.split(sizes)
         delta = log_p.exp_().sub_(onehot)  # dU/dlogits, (n, C)
-        for i in range(n_layers - 1, -1, -1):
-            grad_w, grad_b = grads[i]
-            grad_w.addmm_(inputs[i].T, delta)
-            grad_b.add_(delta.sum(0))
+        for i in range(last, -1, -1):
+            grad_parts[2 * i].view(shapes[i]).addmm_(inputs[i].T, delta)
+            grad_parts[2 * i + 1].add_(delta.sum(0))
             if i > 0:
-                delta = (delta @ layers[i][0].T).mul_(act_grad(inputs[i]))
+                delta = act_backward(torch.mm(delta, weights[i].T), inputs[i])
         return value, grad
 
     return evaluate
