@@ -5,6 +5,7 @@ taken from rounds interleaved in one process, so a busy neighbour slows every si
 
     python benchmarks/nuts_speed.py ratios [--rounds 5] [--model-nuts]
     python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc
+    python benchmarks/nuts_speed.py parallel [--rounds 3]
     python benchmarks/nuts_speed.py compile
     python benchmarks/nuts_speed.py profile [--out profile.txt]
 
@@ -123,6 +124,25 @@ def iris(args) -> None:
               args.variant, 1)), diagnostics=diag)
 
 
+def parallel(args) -> None:
+    """A 2-chain fit (iris, relu, 2 x (50 + 50), depth 5) with n_jobs=2 vs n_jobs=1,
+    interleaved rounds: the wall-time ratio parallel / sequential (goal <= 0.6 on 2 cores)."""
+    ds = bc.load_dataset("iris", seed=0)
+    kwargs = dict(hidden_sizes=HIDDEN, activation="relu", num_warmup=50, num_samples=50,
+                  num_chains=2, max_tree_depth=5, random_state=0)
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(args.rounds):
+            for n_jobs in (1, 2):
+                seconds, _ = _timed(lambda n_jobs=n_jobs: bc.NUTSClassifier(
+                    n_jobs=n_jobs, **kwargs).fit(ds.x_train, ds.y_train).n_grad_evals_)
+                walls[n_jobs].append(seconds)
+    _emit(what="parallel_2chain", sequential_s=walls[1], parallel_s=walls[2],
+          ratio_median=statistics.median(p / s for p, s in zip(walls[2], walls[1],
+                                                                strict=True)))
+
+
 def compile_break_even(args) -> None:
     """``torch.compile`` of the hand-written value+gradient: compile time, per-call time
     compiled vs eager, and the number of gradient evaluations at which compiling pays."""
@@ -164,7 +184,7 @@ def profile(args) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["ratios", "iris", "compile", "profile"])
+    parser.add_argument("mode", choices=["ratios", "iris", "parallel", "compile", "profile"])
     parser.add_argument("--variant", choices=["before", "seq", "2proc", "4proc"], default="seq")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--iters", type=int, default=20)
@@ -173,8 +193,8 @@ def main(argv=None) -> None:
     parser.add_argument("--model-nuts", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    {"ratios": ratios, "iris": iris, "compile": compile_break_even, "profile": profile}[
-        args.mode](args)
+    {"ratios": ratios, "iris": iris, "parallel": parallel, "compile": compile_break_even,
+     "profile": profile}[args.mode](args)
 
 
 if __name__ == "__main__":
