@@ -3,7 +3,8 @@
 Not collected by pytest (no ``test_`` prefix). One torch/XLA thread per process; ratios are
 taken from rounds interleaved in one process, so a busy neighbour slows every side alike.
 
-    python benchmarks/nuts_speed.py ratios [--rounds 5] [--model-nuts]
+    python benchmarks/nuts_speed.py ratios [--rounds 5] [--model-nuts] [--nuts-only]
+        [--activation relu --depth 7 --iters 30]
     python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc
     python benchmarks/nuts_speed.py parallel [--rounds 3]
     python benchmarks/nuts_speed.py compile
@@ -60,7 +61,7 @@ def _timed(fn) -> tuple[float, int]:
 def ratios(args) -> None:
     """Per-gradient NUTS and per-step SVI, every implementation in each round, interleaved."""
     ds, spec, x, y = _iris(args.activation)
-    iters, depth, steps, calls = args.iters, 5, args.svi_steps, 200
+    iters, depth, steps, calls = args.iters, args.depth, args.svi_steps, 200
 
     def ours_nuts(manual=True):
         settings = ChainSettings(spec, 1.0, iters, iters, depth, 0.8, 0, lean=manual)
@@ -77,10 +78,12 @@ def ratios(args) -> None:
         "svi/pyro-tutorial": lambda: peers.tutorial_svi_steps(spec, x, y, 1.0, steps),
         "svi/bbb-floor": lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps),
     }
+    if args.nuts_only:
+        work = {k: v for k, v in work.items() if k.startswith("nuts/")}
     if args.model_nuts:
         work["nuts/pyro-model-nuts"] = lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters,
                                                                    iters, depth)
-    if peers.numpyro_available():
+    if peers.numpyro_available() and not args.no_numpyro:
         runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, depth)
         work["nuts/numpyro (warm)"] = runner.run
         _emit(what="numpyro_compile_s", value=runner.compile_s)
@@ -190,7 +193,10 @@ def main(argv=None) -> None:
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--svi-steps", type=int, default=200)
     parser.add_argument("--activation", default="tanh")
+    parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--model-nuts", action="store_true")
+    parser.add_argument("--nuts-only", action="store_true")
+    parser.add_argument("--no-numpyro", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     {"ratios": ratios, "iris": iris, "parallel": parallel, "compile": compile_break_even,
