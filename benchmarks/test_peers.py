@@ -3,6 +3,8 @@
 The seed's setting (iris, MLP 4-20-50-20-3, tanh, N(0, 1) prior). Three tasks:
 ``predict`` (S draws on the test rows), ``svi_step`` (one optimiser step), ``nuts_leapfrog``
 (one gradient evaluation inside NUTS). ``ratio_vs_bnncompare`` > 1 means bnncompare is faster.
+Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
+``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ PEERS = [
     ("svi_step", "bnncompare"), ("svi_step", "pyro-tutorial"), ("svi_step", "bbb-floor"),
     ("svi_step", "nn-step"),
     ("nuts_leapfrog", "bnncompare"), ("nuts_leapfrog", "pyro-model-nuts"),
-    ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "numpyro"),
+    ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "bnncompare-grad-only"),
+    ("nuts_leapfrog", "numpyro"),
 ]
+FLOOR_CALLS = 200
 
 
 @functools.cache
@@ -43,57 +47,56 @@ def _predict(profile, method):
     ds, spec, _, _, svi = _context(profile)
     theta = svi._draws(profile.peer_predict_samples)
     x_test = torch.as_tensor(ds.x_test)
+    workload = {"S": profile.peer_predict_samples, "n_test": len(ds.x_test),
+                "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "bnncompare":
-        return lambda: (svi.predict_proba(ds.x_test), 1)[1]
+        return lambda: (svi.predict_proba(ds.x_test), 1)[1], workload
     if method == "pyro-predictive":
         model = peers.tutorial.TutorialBNN(spec, 1.0)
         samples = peers.weights_as_tutorial_samples(spec, theta)
-        return lambda: (peers.predictive_loop(model, samples, x_test), 1)[1]
+        return lambda: (peers.predictive_loop(model, samples, x_test), 1)[1], workload
     layers = peers.floors.layer_tensors(spec, theta)
-    return lambda: (peers.predict_floor(layers, x_test), 1)[1]
+    return lambda: (peers.predict_floor(layers, x_test), 1)[1], workload
 
 
 def _svi_step(profile, method):
     ds, spec, x, y, _ = _context(profile)
     steps = profile.peer_steps
+    workload = {"steps": steps, "n_train": len(ds.x_train), "particles": 1,
+                "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "bnncompare":
         return lambda: SVIClassifier(hidden_sizes=HIDDEN, num_steps=steps, random_state=SEED)\
-            .fit(ds.x_train, ds.y_train).n_grad_evals_
+            .fit(ds.x_train, ds.y_train).n_grad_evals_, workload
     if method == "nn-step":
         return lambda: NNClassifier(hidden_sizes=HIDDEN, num_epochs=steps, random_state=SEED)\
-            .fit(ds.x_train, ds.y_train).n_grad_evals_
+            .fit(ds.x_train, ds.y_train).n_grad_evals_, workload
     if method == "pyro-tutorial":
-        return lambda: peers.tutorial_svi_steps(spec, x, y, 1.0, steps)
-    return lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps)
+        return lambda: peers.tutorial_svi_steps(spec, x, y, 1.0, steps), workload
+    return lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps), workload
 
 
 def _nuts_leapfrog(profile, method):
     ds, spec, x, y, _ = _context(profile)
     iters = profile.peer_nuts_iters
+    workload = {"iters": iters, "warmup": iters, "max_tree_depth": NUTS_DEPTH, "chains": 1,
+                "n_train": len(ds.x_train), "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "bnncompare":
         return lambda: NUTSClassifier(
             hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
             max_tree_depth=NUTS_DEPTH, random_state=SEED).fit(ds.x_train, ds.y_train)\
-            .n_grad_evals_
+            .n_grad_evals_, workload
     if method == "pyro-model-nuts":
-        return lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters, iters, NUTS_DEPTH)
+        return lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters, iters, NUTS_DEPTH), workload
+    floor_workload = {"calls": FLOOR_CALLS, "n_train": len(ds.x_train),
+                      "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "torch-floor":
-        return lambda: peers.potential_grad_floor(spec, x, y, 1.0, 200)
+        return lambda: peers.potential_grad_floor(spec, x, y, 1.0, FLOOR_CALLS), floor_workload
+    if method == "bnncompare-grad-only":
+        return lambda: peers.manual_grad_calls(spec, x, y, 1.0, FLOOR_CALLS), floor_workload
     if not peers.numpyro_available():
         pytest.skip("numpyro not installed (pip install 'bnncompare[peers]')")
     runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, NUTS_DEPTH)
-    return runner.run, runner.compile_s
-
-
-def _workload(profile, task: str) -> dict:
-    """What changes a peer task's work (the gate's identity, beside ``params``)."""
-    base = {"hidden": list(HIDDEN), "activation": "tanh"}
-    if task == "predict":
-        return {**base, "num_samples": profile.peer_predict_samples}
-    if task == "svi_step":
-        return {**base, "num_steps": profile.peer_steps}
-    return {**base, "num_warmup": profile.peer_nuts_iters, "num_samples": profile.peer_nuts_iters,
-            "max_tree_depth": NUTS_DEPTH}
+    return runner.run, workload, runner.compile_s
 
 
 UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog"}
@@ -105,15 +108,12 @@ TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leap
                          ids=[f"{task}-{method}" for task, method in PEERS])
 def test_peers(benchmark, profile, task, method, dataset):
     benchmark.group = "peers"
-    work = TASKS[task](profile, method)
-    compile_s = None
-    if isinstance(work, tuple):
-        work, compile_s = work
+    work, workload, *compile_s = TASKS[task](profile, method)
     benchmark.extra_info.update(profile=profile.name, axis="none", seed=SEED, unit=UNITS[task],
-                                workload=_workload(profile, task))
+                                workload=workload)
     # predict calls are cheap: more rounds; the rest follow the profile's fit rounds
     rounds = profile.predict_rounds if task == "predict" else profile.fit_rounds
     units = benchmark.pedantic(work, rounds=rounds, warmup_rounds=1 if task == "predict" else 0)
     benchmark.extra_info["units_per_round"] = int(units)
-    if compile_s is not None:
-        benchmark.extra_info["compile_s"] = compile_s
+    if compile_s:
+        benchmark.extra_info["compile_s"] = compile_s[0]

@@ -82,3 +82,8 @@ def test_numpyro_potential_equals_ours(draws):
     potential = _potential(SPEC, x.numpy(), y.numpy(), 0.8)
     expected = make_potential(SPEC, x, y, 0.8)({"theta": theta[0]})
     assert float(potential(theta[0].numpy())) == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_manual_grad_peer_reports_its_calls(draws):
+    x, y, _ = draws
+    assert floors.manual_grad_calls(SPEC, x, y, 1.0, 3) == 3

@@ -1,9 +1,17 @@
-"""Bayesian MLP sampled with NUTS (Pyro ``NUTS`` + ``MCMC``).
+"""Bayesian MLP sampled with NUTS (Pyro's ``NUTS`` kernel + ``MCMC``).
 
-Fast by construction (REFERENCE.md): the kernel runs on a flat-parameter ``potential_fn``
-written in pure torch (the negative log-joint of the MLP), not on a traced Pyro model, which is
-3-6x faster per leapfrog step. Chains run one after another in this process: Pyro's
-multi-process chains would fight over 2 cores and break bit-for-bit determinism.
+Fast by construction (REFERENCE.md, ``benchmarks/nuts_speed.py``):
+- the kernel runs on a flat-parameter ``potential_fn`` of the MLP, not a traced Pyro model
+  (3-6x faster per leapfrog step), and that potential's gradient is a hand-written backward
+  pass (``_potential``: ~3x faster than autograd on the iris MLP);
+- the kernel is Pyro's NUTS with its per-leapfrog code replaced by a flat-tensor one
+  (``_nuts.FlatNUTS``): adaptation, tree doubling and every random draw stay Pyro's, and the
+  draws are bit-for-bit those of Pyro's NUTS on the same potential (a test);
+- chains run in parallel processes, one core and one torch thread each (``_chains``), with
+  per-chain seeds, so the draws are bit-identical whatever ``n_jobs`` is.
+Convergence is judged in function space: weight-space R-hat cannot pass on a BNN (permutation
+and sign symmetries put every chain in a different, equivalent mode), so the warning reads the
+split R-hat of the predictive probabilities on the training inputs.
 """
 
 from __future__ import annotations
@@ -13,40 +21,14 @@ import warnings
 from typing import ClassVar
 
 import torch
-from pyro.infer import MCMC, NUTS
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
 from bnncompare import net
+from bnncompare.methods._chains import ChainSettings, available_cores, run_chains
+from bnncompare.methods._potential import make_potential
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_int
 
-__all__ = ["NUTSClassifier", "make_potential"]
-
-
-def make_potential(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, prior_scale: float):
-    """Negative log-joint ``U(theta)`` of the Bayesian MLP, up to a constant.
-
-    ``U = sum_i CE(f(x_i; theta), y_i) + ||theta||^2 / (2 prior_scale^2)``; takes Pyro's
-    ``{"theta": tensor(P)}`` dict.
-    """
-    decay = 0.5 / prior_scale**2
-
-    def potential(params: dict[str, torch.Tensor]) -> torch.Tensor:
-        theta = params["theta"]
-        return net.nll_sum(net.logits(spec, theta, x), y) + decay * theta.pow(2).sum()
-
-    return potential
-
-
-class _CountingPotential:
-    """Wraps a potential to count gradient evaluations (one call = one leapfrog step)."""
-
-    def __init__(self, potential):
-        self.potential = potential
-        self.calls = 0
-
-    def __call__(self, params):
-        self.calls += 1
-        return self.potential(params)
+__all__ = ["NUTSClassifier", "make_potential", "predictive_r_hat"]
 
 
 def _ess_and_r_hat(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,6 +39,21 @@ def _ess_and_r_hat(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return nan, nan
     return (effective_sample_size(draws, chain_dim=0, sample_dim=1),
             split_gelman_rubin(draws, chain_dim=0, sample_dim=1))
+
+
+def predictive_r_hat(proba: torch.Tensor) -> float:
+    """Largest split R-hat of the predictive probabilities ``proba (chains, draws, n, C)``.
+
+    One R-hat per (input, class) entry (``pyro.ops.stats.split_gelman_rubin``); entries that
+    never vary (a probability pinned at exactly 0 or 1 in float32) have no R-hat and are
+    skipped. NaN when every entry is constant or a chain has fewer than 4 draws.
+    """
+    if proba.shape[1] < 4:
+        return float("nan")
+    flat = proba.reshape(*proba.shape[:2], -1).double()
+    r_hat = split_gelman_rubin(flat, chain_dim=0, sample_dim=1)
+    finite = r_hat[torch.isfinite(r_hat)]
+    return float(finite.max()) if finite.numel() else float("nan")
 
 
 class NUTSClassifier(BaseMLPClassifier):
@@ -73,7 +70,7 @@ class NUTSClassifier(BaseMLPClassifier):
     num_samples : int, default=200
         Retained draws per chain.
     num_chains : int, default=1
-        Independent chains, run sequentially from different random initialisations.
+        Independent chains from different random initialisations, each seeded on its own.
     max_tree_depth : int, default=8
         NUTS doubles its trajectory at most this often: at most ``2**max_tree_depth - 1``
         gradient evaluations per draw. BNN posteriors usually hit it (``diagnostics_``).
@@ -84,13 +81,19 @@ class NUTSClassifier(BaseMLPClassifier):
     num_predictive_samples : int or None, default=None
         Draws used by ``predict_proba*``: None uses all ``num_chains * num_samples``; fewer
         are taken evenly spaced (thinned).
+    n_jobs : int or None, default=None
+        Processes the chains run in (one core and one torch thread each). None: one per
+        chain, up to the cores available; 1: in this process. The draws do not depend on it.
 
     Attributes
     ----------
     samples_ : Tensor of shape (num_chains * num_samples, P)
     diagnostics_ : dict
-        ``r_hat_max``, ``ess_min``, ``ess_median`` (over weights, ``pyro.ops.stats``),
-        ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth`` (sampling iterations).
+        ``predictive_r_hat_max`` (split R-hat across chains of the predictive probabilities
+        on the training inputs: the convergence check), ``r_hat_max``, ``ess_min``,
+        ``ess_median`` (weight space, ``pyro.ops.stats``; symmetric modes keep weight-space
+        R-hat high on a BNN), ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth``
+        (sampling iterations).
     n_grad_evals_ : int
         Leapfrog steps (gradient evaluations of the log-joint), warmup included.
     """
@@ -122,7 +125,7 @@ class NUTSClassifier(BaseMLPClassifier):
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_warmup=200,
                  num_samples=200, num_chains=1, max_tree_depth=8, target_accept_prob=0.8,
-                 random_state=None, device="cpu", num_predictive_samples=None):
+                 random_state=None, device="cpu", num_predictive_samples=None, n_jobs=None):
         self.hidden_sizes = hidden_sizes
         self.activation = activation
         self.prior_scale = prior_scale
@@ -134,8 +137,10 @@ class NUTSClassifier(BaseMLPClassifier):
         self.random_state = random_state
         self.device = device
         self.num_predictive_samples = num_predictive_samples
+        self.n_jobs = n_jobs
 
     def _check_method_params(self) -> None:
+        check_positive_int("n_jobs", self.n_jobs, allow_none=True)
         check_positive_int("num_samples", self.num_samples)
         check_positive_int("num_chains", self.num_chains)
         check_positive_int("max_tree_depth", self.max_tree_depth)
@@ -148,47 +153,24 @@ class NUTSClassifier(BaseMLPClassifier):
             raise ValueError(f"target_accept_prob must be in (0, 1), got {p!r}")
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        potential = _CountingPotential(make_potential(self.spec_, x, y, self.prior_scale))
-        chains, steps, divergences = [], [], 0
-        for chain in range(self.num_chains):
-            draws, chain_steps, chain_div = self._run_chain(potential, chain)
-            chains.append(draws)
-            steps += chain_steps
-            divergences += chain_div
-        stacked = torch.stack(chains)  # (chains, samples, P)
+        settings = ChainSettings(self.spec_, self.prior_scale, self.num_warmup,
+                                 self.num_samples, self.max_tree_depth,
+                                 self.target_accept_prob, self.seed_)
+        n_jobs = available_cores() if self.n_jobs is None else self.n_jobs
+        results = run_chains(settings, x, y, self.num_chains, n_jobs)
+        stacked = torch.stack([r.draws for r in results]).to(self.device_)  # (chains, S, P)
         self.samples_ = stacked.reshape(-1, self.n_params_)
-        self.n_grad_evals_ = potential.calls
-        self.diagnostics_ = self._diagnostics(stacked, steps, divergences)
+        self.n_grad_evals_ = sum(r.grad_evals for r in results)
+        steps = [s for r in results for s in r.steps_per_draw]
+        self.diagnostics_ = self._diagnostics(stacked, steps,
+                                              sum(r.divergences for r in results))
+        proba = net.proba_samples(self.spec_, self.samples_, x)
+        self.diagnostics_["predictive_r_hat_max"] = predictive_r_hat(
+            proba.reshape(self.num_chains, self.num_samples, *proba.shape[1:]))
         self._warn_if_unhealthy()
 
-    def _run_chain(self, potential: _CountingPotential, chain: int):
-        """One chain; returns draws (num_samples, P), per-draw leapfrog counts, divergences."""
-        init = net.init_theta(self.spec_, torch.Generator().manual_seed(self.seed_ + chain))
-        kernel = NUTS(potential_fn=potential, max_tree_depth=self.max_tree_depth,
-                      target_accept_prob=self.target_accept_prob, adapt_step_size=True,
-                      adapt_mass_matrix=True, full_mass=False)
-        marks: list[tuple[str, int]] = []
-        kernel_diagnostics: dict = {}
-
-        def record(kernel, _params, stage, _i):
-            marks.append((stage, potential.calls))
-            # the kernel's own record (MCMC.diagnostics() would also compute R-hat/ESS again,
-            # and fails below 4 draws); it is defined once sampling has started
-            if stage == "Sample":
-                kernel_diagnostics.update(kernel.diagnostics())
-
-        mcmc = MCMC(kernel, num_samples=self.num_samples, warmup_steps=self.num_warmup,
-                    initial_params={"theta": init.to(self.device_)}, disable_progbar=True,
-                    hook_fn=record)
-        mcmc.run()
-        calls = [c for _, c in marks]
-        per_draw = [b - a for a, b, (stage, _) in zip(calls[:-1], calls[1:], marks[1:],
-                                                      strict=True) if stage == "Sample"]
-        divergent = len(kernel_diagnostics.get("divergences", []))
-        return mcmc.get_samples()["theta"].detach(), per_draw, divergent
-
     def _diagnostics(self, stacked: torch.Tensor, steps: list[int], divergences: int) -> dict:
-        ess, r_hat = _ess_and_r_hat(stacked.double())
+        ess, r_hat = _ess_and_r_hat(stacked.double().cpu())
         # depth d builds at most 2**d - 1 leapfrog steps: d = floor(log2(steps)) + 1
         depth = torch.tensor(steps, dtype=torch.float64).log2().floor() + 1
         finite = r_hat[torch.isfinite(r_hat)]
@@ -204,10 +186,13 @@ class NUTSClassifier(BaseMLPClassifier):
 
     def _warn_if_unhealthy(self) -> None:
         d = self.diagnostics_
-        # NaN R-hat = every weight constant: a chain that never moved, the worst failure
-        if d["divergences"] > 0 or not d["r_hat_max"] <= 1.1:
+        # function space: weight-space R-hat stays high on a BNN whose chains found
+        # equivalent (permuted) modes. NaN = every probability constant or < 4 draws: a
+        # chain that never moved (or cannot be judged) must not pass silently.
+        r_hat = d["predictive_r_hat_max"]
+        if d["divergences"] > 0 or not r_hat <= 1.1:
             warnings.warn(f"NUTS diagnostics: {d['divergences']} divergent transitions, "
-                          f"max R-hat {d['r_hat_max']:.3f} (> 1.1 means not converged)",
+                          f"max predictive R-hat {r_hat:.3f} (> 1.1 means not converged)",
                           RuntimeWarning, stacklevel=4)  # points at the caller's fit()
 
     def _num_draws(self) -> int:

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 from bnncompare import net
 
-__all__ = ["bbb_floor_steps", "layer_tensors", "potential_grad_floor", "predict_floor"]
+__all__ = ["bbb_floor_steps", "layer_tensors", "manual_grad_calls", "potential_grad_floor",
+           "predict_floor"]
 
 
 def layer_tensors(spec: net.MLPSpec, theta: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
@@ -52,6 +53,20 @@ def potential_grad_floor(spec: net.MLPSpec, x, y, prior_scale: float, num_calls:
         nll = F.cross_entropy(_layer_logits(params, x, act), y, reduction="sum")
         prior = sum(t.pow(2).sum() for t in leaves) * (0.5 / prior_scale**2)
         torch.autograd.grad(nll + prior, leaves)
+    return num_calls
+
+
+def manual_grad_calls(spec: net.MLPSpec, x, y, prior_scale: float, num_calls: int,
+                      seed: int = 0) -> int:
+    """``num_calls`` evaluations of bnncompare's own hand-written potential + gradient: what
+    its NUTS pays per leapfrog before any sampler code (the gap to its NUTS time is the
+    sampler's overhead)."""
+    from bnncompare.methods._potential import value_and_grad
+
+    evaluate = value_and_grad(spec, x, y, prior_scale)
+    theta = torch.randn(spec.n_params, generator=torch.Generator().manual_seed(seed)) * 0.1
+    for _ in range(num_calls):
+        evaluate(theta)
     return num_calls
 
 

@@ -1,4 +1,5 @@
-"""NUTSClassifier: potential, diagnostics, convergence warning, leapfrog accounting, thinning."""
+"""NUTSClassifier: potential and its hand-written gradient, diagnostics (weight and predictive
+R-hat), convergence warning, leapfrog accounting, thinning, parallel chains."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from pyro.infer import MCMC, NUTS
 
-from bnncompare import NUTSClassifier
-from bnncompare.methods.nuts import make_potential
+from bnncompare import NUTSClassifier, net
+from bnncompare.methods._nuts import FlatNUTS
+from bnncompare.methods._potential import ManualGradPotential, value_and_grad
+from bnncompare.methods.nuts import make_potential, predictive_r_hat
 from bnncompare.net import MLPSpec
 
 DIAGNOSTIC_KEYS = {"r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
-                   "frac_at_max_depth"}
+                   "frac_at_max_depth", "predictive_r_hat_max"}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,50 @@ def test_potential_is_the_negative_log_joint():
                                log_joint(other) - log_joint(theta), atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize(("hidden", "activation"), [((), "tanh"), ((5, 6), "tanh"),
+                                                   ((5, 6), "relu")])
+def test_hand_written_gradient_equals_autograd(hidden, activation):
+    spec = MLPSpec(4, 3, hidden, activation)
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(30, 4, generator=gen), torch.randint(0, 3, (30,), generator=gen)
+    theta = torch.randn(spec.n_params, generator=gen).requires_grad_()
+    expected = make_potential(spec, x, y, 0.7)({"theta": theta})
+    (expected_grad,) = torch.autograd.grad(expected, theta)
+    value, grad = value_and_grad(spec, x, y, 0.7)(theta.detach())
+    # float32 round-off of sums over ~30 rows of O(1) terms: ~1e-6 relative
+    torch.testing.assert_close(value, expected.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-5, atol=1e-5)
+
+
+def _pyro_run(kernel_cls, spec, x, y, warmup=60, samples=40, depth=4):
+    potential = ManualGradPotential(spec, x, y, 1.0)
+    kernel = kernel_cls(potential_fn=potential, max_tree_depth=depth, target_accept_prob=0.8)
+    init = net.init_theta(spec, torch.Generator().manual_seed(1))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        mcmc = MCMC(kernel, num_samples=samples, warmup_steps=warmup,
+                    initial_params={"theta": init}, disable_progbar=True)
+        mcmc.run()
+    return (mcmc.get_samples()["theta"], kernel.step_size,
+            kernel.inverse_mass_matrix[("theta",)], potential.calls)
+
+
+@pytest.mark.parametrize(("hidden", "activation"), [((), "tanh"), ((6,), "relu")])
+def test_lean_kernel_is_pyros_nuts_draw_for_draw(data, hidden, activation):
+    """FlatNUTS replaces Pyro's per-leapfrog code only: same random draws, same arithmetic
+    in the same order, so draws, adapted step size and mass matrix, and the number of
+    gradient evaluations (hence every tree depth) equal Pyro's NUTS on the same potential."""
+    spec = MLPSpec(2, 3, hidden, activation)
+    x, y = torch.as_tensor(data[0]), torch.as_tensor(data[1])
+    theirs = _pyro_run(NUTS, spec, x, y)
+    ours = _pyro_run(FlatNUTS, spec, x, y)
+    assert torch.equal(ours[0], theirs[0])
+    assert ours[1] == theirs[1]
+    assert torch.equal(ours[2], theirs[2])
+    assert ours[3] == theirs[3]
+    assert ours[0].std(0).min() > 0  # the chain moved: the comparison is not vacuous
+
+
 def test_diagnostics_present_and_sane(healthy):
     est, _ = healthy
     d = est.diagnostics_
@@ -64,6 +112,7 @@ def test_diagnostics_present_and_sane(healthy):
     assert 0 <= d["frac_at_max_depth"] <= 1
     assert 1 <= d["mean_tree_depth"] <= est.max_tree_depth
     assert 1 <= d["r_hat_max"] < 1.1
+    assert 0.98 <= d["predictive_r_hat_max"] < 1.1
     assert 0 < d["ess_min"] <= d["ess_median"] <= 2 * 200  # ESS of 200 draws (antithetic: < 2x)
     assert est.samples_.shape == (200, 9)
 
@@ -118,18 +167,20 @@ def test_unconverged_fit_warns(iris_xy):
     # the chains sit in different modes (measured R-hat 3.1), so fit must warn
     est = NUTSClassifier(hidden_sizes=(8,), num_chains=2, num_warmup=20, num_samples=20,
                          max_tree_depth=4, random_state=0)
-    with pytest.warns(RuntimeWarning, match=r"NUTS diagnostics: .*max R-hat"):
+    with pytest.warns(RuntimeWarning, match=r"NUTS diagnostics: .*max predictive R-hat"):
         est.fit(*iris_xy)
-    assert est.diagnostics_["r_hat_max"] > 1.1
+    assert est.diagnostics_["predictive_r_hat_max"] > 1.1
 
 
 @pytest.mark.parametrize(("r_hat", "divergences", "warns"), [
     (1.01, 0, False), (1.2, 0, True), (1.01, 3, True), (float("nan"), 0, True)])
 def test_warning_rule(healthy, r_hat, divergences, warns):
-    # NaN R-hat means every weight was constant: a chain that never moved must not pass silently
+    # NaN R-hat means every probability was constant: a chain that never moved must not pass
+    # silently. Weight-space R-hat does not enter the rule (symmetric modes keep it high).
     est, _ = healthy
     saved = est.diagnostics_
-    est.diagnostics_ = {**saved, "r_hat_max": r_hat, "divergences": divergences}
+    est.diagnostics_ = {**saved, "predictive_r_hat_max": r_hat, "divergences": divergences,
+                        "r_hat_max": 5.0}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -178,4 +229,60 @@ def test_fewer_than_four_draws_give_nan_diagnostics_not_a_crash(iris):
     with pytest.warns(RuntimeWarning, match="R-hat"):
         est.fit(iris.x_train, iris.y_train)
     assert np.isnan(est.diagnostics_["r_hat_max"]) and np.isnan(est.diagnostics_["ess_min"])
+    assert np.isnan(est.diagnostics_["predictive_r_hat_max"])
     assert est.predict_proba(iris.x_test).shape == (len(iris.x_test), 3)
+
+
+def _gaussian_chains(offsets, draws=500, seed=0):
+    """Chains (K, draws, 4, 3) of softmax probabilities of logits ~ N(offset_k, 1) iid:
+    chains whose 'posterior' is one known Gaussian (equal offsets) or sits in different modes."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(len(offsets), draws, 4, 3, generator=gen, dtype=torch.float64)
+    logits += torch.tensor(offsets, dtype=torch.float64)[:, None, None, None] \
+        * torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64)
+    return torch.softmax(logits, -1)
+
+
+def test_predictive_r_hat_near_one_for_chains_on_one_gaussian():
+    # 4 chains x 500 iid draws of one distribution: split R-hat - 1 is O(1/draws)
+    assert 0.99 < predictive_r_hat(_gaussian_chains([0.0] * 4)) < 1.01
+
+
+def test_predictive_r_hat_far_above_one_for_chains_in_different_modes():
+    # chains centred 3 logit-sds apart never overlap in their class probabilities
+    assert predictive_r_hat(_gaussian_chains([0.0, 3.0, 0.0, 3.0])) > 2.0
+
+
+def test_predictive_r_hat_skips_constant_entries():
+    proba = _gaussian_chains([0.0, 0.0])
+    proba[..., 0, :] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)  # pinned input
+    assert 0.99 < predictive_r_hat(proba) < 1.02
+    assert np.isnan(predictive_r_hat(torch.ones(2, 10, 3, 2)))
+
+
+def test_predictive_r_hat_of_the_fit_equals_one_over_its_own_draws(healthy, data):
+    est, _ = healthy
+    proba = torch.as_tensor(est.predict_proba_samples(data[0])).reshape(2, 100, 20, 3)
+    assert est.diagnostics_["predictive_r_hat_max"] == pytest.approx(predictive_r_hat(proba),
+                                                                     rel=1e-6)
+
+
+def test_parallel_chains_are_bit_identical_to_sequential(data):
+    kwargs = dict(num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3, random_state=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sequential = NUTSClassifier(n_jobs=1, **kwargs).fit(*data)
+        parallel = NUTSClassifier(n_jobs=2, **kwargs).fit(*data)
+    assert torch.equal(sequential.samples_, parallel.samples_)
+    assert sequential.n_grad_evals_ == parallel.n_grad_evals_
+    assert sequential.diagnostics_ == parallel.diagnostics_
+    # and a chain does not depend on which others run: chain 0 alone is the same chain
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        single = NUTSClassifier(**{**kwargs, "num_chains": 1}).fit(*data)
+    assert torch.equal(single.samples_, sequential.samples_[:15])
+
+
+def test_n_jobs_must_be_positive(data):
+    with pytest.raises(ValueError, match="n_jobs"):
+        NUTSClassifier(n_jobs=0).fit(*data)
