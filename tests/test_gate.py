@@ -426,8 +426,14 @@ def test_missing_round_data_falls_back_to_median(tmp_path):
         del entry["stats"]["data"]
     path.write_text(json.dumps(doc))
     run = gate.load_run(path)
-    assert all(b.rounds.size == 1 for b in run.benchmarks.values())
+    medians = {e["fullname"]: [e["stats"]["median"]] for e in doc["benchmarks"]
+               if e["group"] != "calibration"}
+    assert {name: b.rounds.tolist() for name, b in run.benchmarks.items()} == medians
     assert gate.compare(run, run).passed
+    # the same run against itself cannot fail: a doubled median must be judged slower
+    doc["benchmarks"][1]["stats"]["median"] *= 2  # [0] is the calibration entry
+    path.write_text(json.dumps(doc))
+    assert gate.compare(run, gate.load_run(path)).flagged == [NAMES[0]]
 
 
 def test_invalid_options_are_rejected(base):

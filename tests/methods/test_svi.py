@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from bnncompare import SVIClassifier, net
+from bnncompare.methods import svi
 from bnncompare.methods.svi import INIT_SCALE
 
 
@@ -33,12 +34,25 @@ def test_first_loss_is_analytic_kl_plus_nll(data, prior_scale):
     assert est.losses_[0] == pytest.approx(float(kl + nll), abs=0.05)
 
 
-def test_full_size_batch_is_the_full_batch(data):
+def test_subsample_branch_over_all_rows_is_the_full_batch(data, monkeypatch):
+    # batch_size >= n takes the full-batch branch itself (minibatches yields None, test_nn),
+    # so feed the subsample branch all n rows, shuffled: it must pick rows and labels
+    # together and scale by n / B = 1, giving the full-batch ELBO trace up to float32
+    # round-off. Each step's loss sums n NLL and P KL terms (all >= 0) in another order:
+    # (n + P) eps relative (measured <= 0.6 eps).
     x, y = data
     full = SVIClassifier(num_steps=30, random_state=4).fit(x, y)
-    same = SVIClassifier(num_steps=30, batch_size=len(y), random_state=4).fit(x, y)
-    assert same.losses_[0] == full.losses_[0]
-    np.testing.assert_array_equal(same.losses_, full.losses_)
+    orders = []
+
+    def all_rows_shuffled(n, batch_size, generator, device):
+        orders.append(torch.randperm(n, generator=generator).to(device))
+        yield orders[-1]
+
+    monkeypatch.setattr(svi, "minibatches", all_rows_shuffled)
+    subsampled = SVIClassifier(num_steps=30, random_state=4).fit(x, y)
+    assert len(orders) == 30 and not torch.equal(orders[0], torch.arange(len(y)))
+    rtol = (len(y) + full.n_params_) * np.finfo(np.float32).eps
+    np.testing.assert_allclose(subsampled.losses_, full.losses_, rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("batch_size", [5, 10])
@@ -65,10 +79,11 @@ def test_losses_trace_decreases(data):
     assert losses[:40].mean() > losses[-40:].mean() + 5  # ELBO improves by nats, not noise
 
 
-def test_minibatch_steps_cycle_through_epochs(data):
+def test_minibatch_steps_cycle_through_epochs(data, grad_evals):
     # 7 steps with batch_size 5 on 20 rows = one full epoch (4 steps) + 3 steps of the next
     est = SVIClassifier(num_steps=7, batch_size=5, random_state=0).fit(*data)
-    assert est.losses_.shape == (7,) and est.n_grad_evals_ == 7
+    assert est.losses_.shape == (7,) and grad_evals.backward_calls == 7
+    assert est.n_grad_evals_ == grad_evals.evals == 7  # counted passes, not the formula
 
 
 def test_variational_posterior_is_fitted_and_positive(data):
