@@ -64,6 +64,7 @@ __all__ = [
     "format_result",
     "load_run",
     "main",
+    "same_cpu",
     "write_flagged",
 ]
 
@@ -297,6 +298,7 @@ def compare(
     min_effect_s: float = MIN_EFFECT_S,
     fail_on_work_change: bool = False,
     skip_changed_workloads: bool = False,
+    require_shared_workload: bool = False,
 ) -> GateResult:
     """Judge every benchmark of ``new`` against ``base`` and the suite as a whole.
 
@@ -324,6 +326,10 @@ def compare(
     skip_changed_workloads : bool
         Report a benchmark whose name matches but whose workload differs as
         ``workload changed`` and leave it out, instead of refusing the comparison.
+    require_shared_workload : bool
+        Refuse the comparison unless at least one benchmark has the same name and the same
+        recorded (non-empty) workload on both sides: a base from before workloads were
+        recorded, or with a different benchmark layout, is no base.
 
     Returns
     -------
@@ -332,8 +338,9 @@ def compare(
     Raises
     ------
     GateInputError
-        Runs of different profiles, or (unless ``skip_changed_workloads``) a benchmark whose
-        workload differs between the sides.
+        Runs of different profiles, (unless ``skip_changed_workloads``) a benchmark whose
+        workload differs between the sides, or (with ``require_shared_workload``) no shared
+        workload.
     """
     opts = _check_options(threshold, alpha, geomean_threshold, min_effect_s)
     base_runs, new_runs = _as_list(base), _as_list(new)
@@ -341,6 +348,8 @@ def compare(
     kinds = set.intersection(*(r.kinds for r in (*base_runs, *new_runs)))
     b_side, n_side = _side(base_runs, kinds), _side(new_runs, kinds)
     changed = _changed_workloads(b_side, n_side, skip_changed_workloads)
+    if require_shared_workload:
+        _check_shared(b_side, n_side, changed, base_runs[0].path, new_runs[0].path)
     infos = (base_runs[0].machine_info, new_runs[0].machine_info)
     rows = [_judge(name, b_side, n_side, opts, changed, infos)
             for name in _ordered_names(b_side, n_side)]
@@ -420,6 +429,29 @@ def _changed_workloads(base: dict, new: dict, skip: bool) -> set:
             f"{new[name].first.fullname}: same benchmark, different workload{more}: "
             f"{base[name].first.workload} vs {new[name].first.workload}")
     return changed
+
+
+def _check_shared(base: dict, new: dict, changed: set, base_path: str, new_path: str) -> None:
+    if not any(base[n].first.workload for n in base.keys() & new.keys() - changed):
+        raise GateInputError(
+            f"{base_path} and {new_path} share no benchmark workload (different benchmark "
+            "layout, or a file that records no workloads)")
+
+
+def same_cpu(base, new) -> str | None:
+    """Why two sides' runs were not recorded on one CPU model, or None when they were.
+
+    Cross-machine ratios do not hold (issue 9: an AMD EPYC vs an Intel Xeon moved predict
+    cells 0.6-2.6x after calibration), so a baseline from another CPU model cannot gate.
+    """
+    models = {side: {benchjson.cpu_model(r.doc) if r.doc else None for r in _as_list(runs)}
+              for side, runs in (("BASE", base), ("NEW", new))}
+    if None in models["BASE"] | models["NEW"]:
+        return "a run does not record its CPU model (machine_info.cpu.brand_raw)"
+    if models["BASE"] != models["NEW"]:
+        return (f"BASE was recorded on {' / '.join(sorted(models['BASE']))}, NEW on "
+                f"{' / '.join(sorted(models['NEW']))}")
+    return None
 
 
 def _identity_notes(base: dict, new: dict) -> list:
@@ -673,15 +705,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed usage; return instead of exiting
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        result = compare_runs(
-            [args.base, *args.also_base],
-            [args.new, *args.also_new],
+        base, new = _load_all([args.base, *args.also_base]), _load_all([args.new, *args.also_new])
+        if args.same_cpu_or_pass and (why := same_cpu(base, new)):
+            print(f"no comparable baseline: {why}; not gated")
+            return 0
+        result = compare(
+            base,
+            new,
             threshold=args.threshold,
             alpha=args.alpha,
             geomean_threshold=args.geomean_threshold,
             min_effect_s=args.min_effect_ms / 1000,
             fail_on_work_change=args.fail_on_work_change,
             skip_changed_workloads=args.skip_changed_workloads,
+            require_shared_workload=args.require_shared_workload,
         )
         print(format_result(result))
         if args.flagged_out:
@@ -712,6 +749,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="another run of the candidate (same machine); rounds are pooled")
     p.add_argument("--skip-changed-workloads", action="store_true",
                    help="report benchmarks whose workload changed instead of refusing (exit 2)")
+    p.add_argument("--require-shared-workload", action="store_true",
+                   help="exit 2 unless some benchmark has the same recorded workload on both sides")
+    p.add_argument("--same-cpu-or-pass", action="store_true",
+                   help="pass, saying 'not gated', when BASE and NEW ran on different CPU models")
     p.add_argument(
         "--threshold",
         type=_number(1, None),
