@@ -7,8 +7,9 @@ It owns three rules that both consumers must apply the same way:
 * **identity**: a benchmark is its group, test function, ``params`` and
   ``extra_info["workload"]`` (everything else that changes the work), not its pytest node id;
 * **normalisation**: a time is divided by the median of the same run's calibration medians
-  of the kind that suits the benchmark (``dispatch`` for small-tensor work, ``gemm`` for
-  batched matrix products; see :mod:`bnncompare.peers.calibration`).
+  of the benchmark's kind (``dispatch``, small-tensor work, unless the benchmark names
+  ``gemm``, batched matrix products; see :mod:`bnncompare.peers.calibration` and
+  :func:`calibration_kind`).
 
 The schema is ``docs/benchmark-json.md``.
 """
@@ -42,9 +43,6 @@ CALIBRATION_GROUP = "calibration"
 GROUPS = ("fit", "predict", "peers", CALIBRATION_GROUP)
 #: calibration kind of entries that name none (every run before per-kind calibration)
 DEFAULT_KIND = "dispatch"
-#: benchmarks whose time is dominated by batched matrix products over S draws: the model
-#: average of predict_proba. Everything else (fits, steps, leapfrogs) is dispatch-bound.
-GEMM_TASKS = ("predict",)
 
 
 class BenchJSONError(ValueError):
@@ -210,18 +208,22 @@ def cpu_model(run: BenchRun) -> str | None:
 def calibration_kind(entry: dict) -> str:
     """The calibration kind that suits a benchmark (or that a calibration entry measures).
 
-    A calibration entry's kind is its ``params["kind"]`` (``dispatch`` when absent). Any
-    other entry may name its kind in ``extra_info["calibration_kind"]``; otherwise the model
-    average over draws (group ``predict``, or a peer with ``task`` ``predict``) is ``gemm``
-    and everything else ``dispatch``.
+    A calibration entry's kind is its ``params["kind"]``; any other entry's is its
+    ``extra_info["calibration_kind"]``; ``dispatch`` when absent.
+
+    Why ``dispatch`` by default, predict cells included (measured for issue 9 on the smoke
+    runs of an Intel Xeon and an AMD EPYC, with the raw batched-matmul floor peer standing in
+    for the gemm calibration those runs predate): dispatch-only calibration left the
+    AMD/Intel ratios of 39 benchmarks at 0.55-2.59 (sd of log ratio 0.34, 6 above 1.5);
+    normalising every predict cell by gemm made it worse (0.30-1.38, sd 0.45: small predict
+    cells are dispatch-bound too); the best size rule found afterwards on the same data (gemm
+    for Bayesian predict cells with S x rows >= 1e4) reached only 0.54-1.63, sd 0.27. No rule
+    makes ratios hold across CPU models within the gate's 1.5, so the gate never compares
+    across CPU models, and a benchmark opts into ``gemm`` explicitly.
     """
     if entry["group"] == CALIBRATION_GROUP:
         return str(entry.get("params", {}).get("kind") or DEFAULT_KIND)
-    named = entry.get("extra_info", {}).get("calibration_kind")
-    if named:
-        return str(named)
-    task = entry.get("params", {}).get("task")
-    return "gemm" if entry["group"] == "predict" or task in GEMM_TASKS else DEFAULT_KIND
+    return str(entry.get("extra_info", {}).get("calibration_kind") or DEFAULT_KIND)
 
 
 def calibration_scales(entries: list) -> dict:

@@ -555,8 +555,10 @@ def write_layout(path, cells, *, seed=0, factor=None, machine=1.0, gemm=1.0, pro
     for c in cells:
         scale = gemm if c["group"] == "predict" else machine
         median = c["median"] * scale * (factor or {}).get(c["fullname"], 1.0)
-        e = _entry(c["fullname"], c["group"], median, rng, 5, {"workload": c["workload"],
-                                                               "profile": profile})
+        extra = {"workload": c["workload"], "profile": profile}
+        if c["group"] == "predict":  # a benchmark opts into the gemm calibration by name
+            extra["calibration_kind"] = "gemm"
+        e = _entry(c["fullname"], c["group"], median, rng, 5, extra)
         e["params"] = c["params"]
         entries.append(e)
     doc = {"machine_info": {"node": "ci", "profile": profile, "cpu": {"brand_raw": cpu},

@@ -145,11 +145,14 @@ def _with_gemm_calibration(doc, gemm_s):
 
 def test_each_row_is_normalised_by_the_calibration_of_its_kind(tmp_path, fixture_doc,
                                                                 write_input):
-    path = write_input(tmp_path / "kinds.json", _with_gemm_calibration(fixture_doc, 0.5))
-    df = load_runs([path])
+    doc = _with_gemm_calibration(fixture_doc, 0.5)
+    for bench in doc["benchmarks"]:  # predict cells opt into the gemm kind
+        if bench["group"] == "predict":
+            bench["extra_info"]["calibration_kind"] = "gemm"
+    df = load_runs([write_input(tmp_path / "kinds.json", doc)])
     dispatch = df.loc[(df["phase"] == "calibration") & (df["calib_kind"] == "dispatch"),
                       "median_s"].median()
-    gemm_rows = (df["phase"] == "predict") | (df["task"] == "predict")
+    gemm_rows = df["phase"] == "predict"
     assert set(df.loc[gemm_rows, "calib_kind"]) == {"gemm"}
     assert set(df.loc[~gemm_rows & (df["phase"] != "calibration"), "calib_kind"]) == {"dispatch"}
     assert np.allclose(df.loc[gemm_rows, "calib_median_s"], 0.5)
@@ -161,7 +164,11 @@ def test_the_report_and_the_gate_normalise_alike(tmp_path, fixture_doc, write_in
     # One reader, one rule: the report's calib_median_s is the gate's scale for every row.
     from bnncompare import gate
 
-    path = write_input(tmp_path / "kinds.json", _with_gemm_calibration(fixture_doc, 0.5))
+    doc = _with_gemm_calibration(fixture_doc, 0.5)
+    for bench in doc["benchmarks"]:
+        if bench["group"] == "predict":
+            bench["extra_info"]["calibration_kind"] = "gemm"
+    path = write_input(tmp_path / "kinds.json", doc)
     df = load_runs([path]).set_index("name")
     run = gate.load_run(path)
     kinds = run.kinds
@@ -181,3 +188,13 @@ def test_missing_params_are_missing_and_workload_is_a_column(tmp_path, fixture_d
     assert pd.isna(row["num_samples"])
     assert row["workload"] == '{"n_test": 1000, "num_epochs": 200}'
     assert df.loc[df["name"] != fit["name"], "workload"].isna().all()  # older entries: none
+
+
+def test_without_opting_in_every_benchmark_is_dispatch(tmp_path, fixture_doc, write_input):
+    # A gemm calibration in the run changes nothing for benchmarks that do not name it.
+    df = load_runs([write_input(tmp_path / "k.json", _with_gemm_calibration(fixture_doc, 0.5))])
+    judged = df[df["phase"] != "calibration"]
+    assert set(judged["calib_kind"]) == {"dispatch"}
+    dispatch = df.loc[(df["phase"] == "calibration") & (df["calib_kind"] == "dispatch"),
+                      "median_s"].median()
+    assert np.allclose(judged["calib_median_s"], dispatch)
