@@ -327,9 +327,9 @@ def compare(
         Report a benchmark whose name matches but whose workload differs as
         ``workload changed`` and leave it out, instead of refusing the comparison.
     require_shared_workload : bool
-        Refuse the comparison unless at least one benchmark has the same name and the same
-        recorded (non-empty) workload on both sides: a base from before workloads were
-        recorded, or with a different benchmark layout, is no base.
+        Refuse the comparison unless at least one benchmark has the same name and workload
+        on both sides, and both sides record workloads or neither does: a base from before
+        workloads were recorded, or with a different benchmark layout, is no base.
 
     Returns
     -------
@@ -432,10 +432,14 @@ def _changed_workloads(base: dict, new: dict, skip: bool) -> set:
 
 
 def _check_shared(base: dict, new: dict, changed: set, base_path: str, new_path: str) -> None:
-    if not any(base[n].first.workload for n in base.keys() & new.keys() - changed):
+    recorded = [any(b.first.workload for b in side.values()) for side in (base, new)]
+    if recorded[0] != recorded[1]:  # params alone would match different work
+        old = base_path if recorded[1] else new_path
         raise GateInputError(
-            f"{base_path} and {new_path} share no benchmark workload (different benchmark "
-            "layout, or a file that records no workloads)")
+            f"{base_path} and {new_path} share no benchmark workload: {old} records none "
+            "(a benchmark layout from before workloads were recorded)")
+    if not base.keys() & new.keys() - changed:
+        raise GateInputError(f"{base_path} and {new_path} share no benchmark workload")
 
 
 def same_cpu(base, new) -> str | None:

@@ -629,8 +629,18 @@ def test_require_shared_workload_refuses_a_base_of_another_layout(base, tmp_path
     new = write_layout(tmp_path / "new.json", _layout())
     with pytest.raises(gate.GateInputError, match="share no benchmark workload"):
         gate.compare_runs(base, new, require_shared_workload=True)
+    with pytest.raises(gate.GateInputError, match=r"base\.json records none"):
+        gate.compare_runs(base, new, require_shared_workload=True)
     same = write_layout(tmp_path / "same.json", _layout(), seed=3)
     assert gate.compare_runs(same, new, require_shared_workload=True).passed
+    # Two runs that both predate workloads still match by params, as they always did.
+    old = make_run(tmp_path / "old.json", seed=2)
+    assert gate.compare_runs(base, old, require_shared_workload=True).passed
+    # Nothing in common at all: refused.
+    other = write_layout(tmp_path / "other.json",
+                         [{**c, "params": {**c["params"], "hidden": "8"}} for c in _layout()])
+    with pytest.raises(gate.GateInputError, match=r"share no benchmark workload$"):
+        gate.compare_runs(other, new, require_shared_workload=True)
 
 
 # --------------------------------------------------------------------------- normalisation
