@@ -65,14 +65,15 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Calibration first, halfway and last, whatever subset of benchmarks was selected."""
-    calibration = {item.callspec.params["position"]: item for item in items
-                   if item.originalname == "test_calibration"}
+    """Calibration (every kind) first, halfway and last, whatever subset was selected."""
+    calibration = {}
+    for item in items:
+        if item.originalname == "test_calibration":
+            calibration.setdefault(item.callspec.params["position"], []).append(item)
     rest = [item for item in items if item.originalname != "test_calibration"]
     half = len(rest) // 2
-    ordered = [calibration.get("start"), *rest[:half], calibration.get("middle"), *rest[half:],
-               calibration.get("end")]
-    items[:] = [item for item in ordered if item is not None]
+    items[:] = [*calibration.get("start", []), *rest[:half], *calibration.get("middle", []),
+                *rest[half:], *calibration.get("end", [])]
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

@@ -16,13 +16,21 @@ benchmark is only called ``slower`` when three independent things agree:
 A suite-wide rule catches what the per-benchmark rule cannot: the geometric mean of the
 normalised ratios above ``geomean_threshold`` means a small slowdown spread everywhere.
 
+Benchmarks are matched by identity (group, test function, ``params`` and
+``extra_info["workload"]``, see :mod:`bnncompare.benchjson`), never by node id: runs of
+different profiles, or a benchmark whose workload differs, are refused (exit 2), because equal
+names over different work would make any ratio meaningless. Several runs of one side (the
+interleaved base/head runs of ``.ci/gate``) are normalised each by its own calibration, then
+pooled.
+
 Work counters (``extra_info.n_grad_evals``) are deterministic for a given seed and library
 versions, so a change in them is an algorithmic change and is reported on its own column.
 
 The input schema is ``docs/benchmark-json.md``. Command line::
 
-    bnncompare compare BASE.json NEW.json [--threshold X] [--geomean-threshold X]
-        [--alpha X] [--min-effect-ms X] [--flagged-out PATH] [--fail-on-work-change]
+    bnncompare compare BASE.json NEW.json [--also-base PATH]... [--also-new PATH]...
+        [--threshold X] [--geomean-threshold X] [--alpha X] [--min-effect-ms X]
+        [--flagged-out PATH] [--fail-on-work-change] [--skip-changed-workloads]
 
 Exit status: 0 pass, 1 regression, 2 unusable input (one line on stderr).
 """
@@ -30,7 +38,6 @@ Exit status: 0 pass, 1 regression, 2 unusable input (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -39,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats
+
+from bnncompare import benchjson
 
 __all__ = [
     "ALPHA",
@@ -55,6 +64,7 @@ __all__ = [
     "format_result",
     "load_run",
     "main",
+    "same_cpu",
     "write_flagged",
 ]
 
@@ -63,7 +73,9 @@ __all__ = [
 # ratios reached 1.75 on a first pass and 1.54 on a confirming re-run (a bimodal predict
 # cell); suite geometric means spanned 0.91-1.09. With 1.5 / 1.15 and the re-run, 0 of 10
 # A/A runs failed (4 of 10 flagged on the first pass), while a 1.5x slower fit+predict path
-# gave suite geomeans of 1.45-1.9.
+# gave suite geomeans of 1.45-1.9. Those were single runs against a baseline recorded earlier;
+# .ci/gate now pools two interleaved runs per side from one machine, which can only narrow the
+# A/A spread, so the limits were kept (re-measure on CI with .ci/measure-gate-noise).
 THRESHOLD = 1.50  # per benchmark: normalised median NEW/BASE above this may be "slower"
 GEOMEAN_THRESHOLD = 1.15  # whole suite: geometric mean of ratios above this is a regression
 ALPHA = 0.05  # one-sided Mann-Whitney U significance level per benchmark
@@ -77,10 +89,11 @@ MIN_ROUNDS_FOR_TEST = 3
 
 SLOWER, FASTER, SAME, NEW, MISSING = "slower", "faster", "same", "new", "missing"
 WORK_CHANGED, NOT_COMPARABLE = "work changed", "not comparable"
+WORKLOAD_CHANGED = "workload changed"
 
 
-class GateInputError(ValueError):
-    """A benchmark JSON the gate cannot use; the message is ``"<file>: <problem>"``."""
+# One error type for every unusable benchmark JSON, whichever command reads it.
+GateInputError = benchjson.BenchJSONError
 
 
 @dataclass(frozen=True)
@@ -90,19 +103,29 @@ class Bench:
     Attributes
     ----------
     fullname : str
-        The pytest node id; benchmarks of two runs are matched on it.
+        The pytest node id (what a confirming rerun selects).
     group : str
         ``"fit"``, ``"predict"``, ``"peers"`` or ``"calibration"``.
     rounds : numpy.ndarray
         Per-round times in seconds (``stats.data``; ``[stats.median]`` when absent).
     extra_info : dict
-        The entry's ``extra_info`` (``n_grad_evals``, ``seed``, ...).
+        The entry's ``extra_info`` (``n_grad_evals``, ``seed``, ``workload``, ...).
+    name : str
+        ``group:function{params}``: with ``workload`` the benchmark's identity; two runs
+        are matched on it (see :func:`bnncompare.benchjson.identity`).
+    workload : str
+        ``extra_info["workload"]`` as JSON; ``""`` in files that predate it.
+    kind : str
+        The calibration kind that normalises it (:func:`benchjson.calibration_kind`).
     """
 
     fullname: str
     group: str
     rounds: np.ndarray
     extra_info: dict
+    name: str = ""
+    workload: str = ""
+    kind: str = benchjson.DEFAULT_KIND
 
     @property
     def median(self) -> float:
@@ -119,26 +142,40 @@ class Run:
     path : str
         The file it came from (used in messages).
     benchmarks : dict of str to Bench
-        Judged entries by ``fullname``; the calibration entries are not among them.
+        Judged entries by name (see :class:`Bench`); the calibration entries are not among
+        them.
     calibration : tuple of Bench
         The ``calibration`` group entries (at least one).
     machine_info : dict
-        The run's ``machine_info`` (``torch``, ``pyro`` versions, ...).
+        The run's ``machine_info`` (``torch``, ``pyro`` versions, ``profile``, ``cpu``...).
+    doc : BenchRun or None
+        The validated file, as :func:`bnncompare.benchjson.read_run` returned it.
     """
 
     path: str
     benchmarks: dict
     calibration: tuple
     machine_info: dict
+    doc: benchjson.BenchRun | None = None
+
+    def scale(self, kind: str = benchjson.DEFAULT_KIND, kinds=None) -> float:
+        """Calibration seconds for ``kind``: the one normalisation rule of the package.
+
+        The median of this run's calibration medians of that kind
+        (:func:`bnncompare.benchjson.calibration_scales`); ``dispatch`` when the kind is not
+        among ``kinds`` (the kinds both compared runs measured) or not in this run.
+        """
+        scales = benchjson.calibration_scales(
+            [{"group": b.group, "params": {"kind": b.kind}, "stats": {"median": b.median}}
+             for b in self.calibration])
+        if kinds is not None and kind not in kinds:
+            kind = benchjson.DEFAULT_KIND
+        return float(scales.get(kind, scales.get(benchjson.DEFAULT_KIND, math.nan)))
 
     @property
-    def scale(self) -> float:
-        """Calibration time in seconds: the unit this run's times are normalised by.
-
-        The geometric mean of the calibration medians; with the usual single calibration
-        entry it is simply that entry's median.
-        """
-        return float(np.exp(np.mean([np.log(b.median) for b in self.calibration])))
+    def kinds(self) -> set:
+        """The calibration kinds this run measured."""
+        return {b.kind for b in self.calibration}
 
 
 @dataclass
@@ -189,6 +226,9 @@ class GateResult:
 def load_run(path) -> Run:
     """Read a pytest-benchmark JSON written with ``--benchmark-json``.
 
+    The file is read by :func:`bnncompare.benchjson.read_run`, the reader the report uses
+    too; benchmarks are keyed by :func:`bnncompare.benchjson.identity`.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -201,112 +241,77 @@ def load_run(path) -> Run:
     Raises
     ------
     GateInputError
-        Missing, unreadable, empty or non-JSON file; not pytest-benchmark output; no
-        benchmarks; a malformed entry; duplicate node ids; no ``calibration`` entry.
+        Whatever :func:`~bnncompare.benchjson.read_run` rejects; two entries with one
+        identity; no ``calibration`` entry.
     """
-    path = Path(path)
-    doc = _read_json(path)
-    benches = [_parse_entry(entry, i, path) for i, entry in enumerate(_entries(doc, path))]
-    _check_unique(benches, path)
+    doc = benchjson.read_run(path)
+    benches = [_bench(entry) for entry in doc.benchmarks]
     calibration = tuple(b for b in benches if b.group == CALIBRATION_GROUP)
     if not calibration:
         raise GateInputError(
             f"{path}: no '{CALIBRATION_GROUP}' group entry (needed to normalise times)"
         )
-    judged = {b.fullname: b for b in benches if b.group != CALIBRATION_GROUP}
-    machine = doc.get("machine_info")
-    return Run(str(path), judged, calibration, machine if isinstance(machine, dict) else {})
-
-
-def _read_json(path: Path):
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise GateInputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise GateInputError(f"{path}: is a directory, not a JSON file") from None
-    except OSError as exc:
-        raise GateInputError(f"{path}: cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        # pytest-benchmark leaves a 0-byte file when nothing ran (disabled, skipped, xdist).
-        raise GateInputError(f"{path}: empty file (no benchmark ran?)")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise GateInputError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
-    except ValueError:  # undecodable bytes
-        raise GateInputError(f"{path}: not JSON (not UTF-8 text)") from None
-
-
-def _entries(doc, path: Path) -> list:
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise GateInputError(f"{path}: not pytest-benchmark output (no 'benchmarks' list)")
-    if not doc["benchmarks"]:
-        raise GateInputError(f"{path}: no benchmarks in file")
-    return doc["benchmarks"]
-
-
-def _parse_entry(entry, index: int, path: Path) -> Bench:
-    where = f"{path}: benchmark #{index}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("fullname"), str):
-        raise GateInputError(f"{where}: no 'fullname'")
-    where = f"{path}: {entry['fullname']}"
-    st = entry.get("stats")
-    if not isinstance(st, dict):
-        raise GateInputError(f"{where}: no 'stats'")
-    # Round data is what the rank test needs; a file without it still has the median.
-    data = st.get("data") or ([st["median"]] if "median" in st else None)
-    try:
-        rounds = np.asarray(data, dtype=float)
-    except (TypeError, ValueError):
-        rounds = np.array([])
-    if rounds.ndim != 1 or rounds.size == 0 or not np.all(np.isfinite(rounds) & (rounds > 0)):
-        raise GateInputError(f"{where}: 'stats.data' is not a list of positive round times")
-    extra = entry.get("extra_info")
-    group = entry.get("group")
-    return Bench(
-        entry["fullname"], str(group or ""), rounds, extra if isinstance(extra, dict) else {}
-    )
-
-
-def _check_unique(benches: list, path: Path) -> None:
-    seen = set()
+    judged = {}
     for b in benches:
-        if b.fullname in seen:  # matching two runs by node id would be ambiguous
-            raise GateInputError(f"{path}: duplicate benchmark fullname {b.fullname}")
-        seen.add(b.fullname)
+        if b.group == CALIBRATION_GROUP:
+            continue
+        if b.name in judged:  # matching two runs by name would be ambiguous
+            raise GateInputError(f"{path}: duplicate benchmark {b.fullname}")
+        judged[b.name] = b
+    return Run(str(path), judged, calibration, doc.machine_info, doc)
+
+
+def _bench(entry: dict) -> Bench:
+    name, workload = benchjson.identity(entry)
+    rounds = np.asarray(entry["stats"]["data"], dtype=float)
+    return Bench(entry["fullname"], entry["group"], rounds, entry["extra_info"], name,
+                 workload, benchjson.calibration_kind(entry))
 
 
 # --------------------------------------------------------------------------- judging
 
 
 def compare_runs(base_path, new_path, **options) -> GateResult:
-    """Load two benchmark JSONs and compare them; see :func:`compare` for ``options``.
+    """Load benchmark JSONs and compare them; see :func:`compare` for ``options``.
+
+    ``base_path`` and ``new_path`` may each be one path or a list of paths (runs of one
+    commit on one machine, e.g. interleaved base/head runs): their rounds are pooled.
 
     Raises
     ------
     GateInputError
-        When either file is unusable (the message names it).
+        When a file is unusable (the message names it), or the runs are not comparable.
     """
-    return compare(load_run(base_path), load_run(new_path), **options)
+    return compare(_load_all(base_path), _load_all(new_path), **options)
+
+
+def _load_all(paths) -> list:
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    return [load_run(p) for p in paths]
 
 
 def compare(
-    base: Run,
-    new: Run,
+    base,
+    new,
     *,
     threshold: float = THRESHOLD,
     alpha: float = ALPHA,
     geomean_threshold: float = GEOMEAN_THRESHOLD,
     min_effect_s: float = MIN_EFFECT_S,
     fail_on_work_change: bool = False,
+    skip_changed_workloads: bool = False,
+    require_shared_workload: bool = False,
 ) -> GateResult:
     """Judge every benchmark of ``new`` against ``base`` and the suite as a whole.
 
+    Benchmarks are matched by identity (group, test function, params and workload), never
+    by node id. Each run's times are divided by that run's calibration of the benchmark's
+    kind before runs of one side are pooled.
+
     Parameters
     ----------
-    base, new : Run
-        The reference run and the candidate run.
+    base, new : Run or sequence of Run
+        The reference run(s) and the candidate run(s); several runs of one side are pooled.
     threshold : float
         Per-benchmark ratio (> 1) of normalised medians beyond which a change may count;
         ``faster`` uses ``1 / threshold``.
@@ -320,18 +325,42 @@ def compare(
         are timer jitter.
     fail_on_work_change : bool
         Whether a changed ``n_grad_evals`` (same seed and library versions) fails the gate.
+    skip_changed_workloads : bool
+        Report a benchmark whose name matches but whose workload differs as
+        ``workload changed`` and leave it out, instead of refusing the comparison.
+    require_shared_workload : bool
+        Refuse the comparison unless at least one benchmark has the same name and workload
+        on both sides, and both sides record workloads or neither does: a base from before
+        workloads were recorded, or with a different benchmark layout, is no base.
 
     Returns
     -------
     GateResult
+
+    Raises
+    ------
+    GateInputError
+        Runs of different profiles, (unless ``skip_changed_workloads``) a benchmark whose
+        workload differs between the sides, or (with ``require_shared_workload``) no shared
+        workload.
     """
     opts = _check_options(threshold, alpha, geomean_threshold, min_effect_s)
-    rows = [_judge(name, base, new, opts) for name in _ordered_names(base, new)]
+    base_runs, new_runs = _as_list(base), _as_list(new)
+    _check_profiles(base_runs, new_runs)
+    kinds = set.intersection(*(r.kinds for r in (*base_runs, *new_runs)))
+    b_side, n_side = _side(base_runs, kinds), _side(new_runs, kinds)
+    changed = _changed_workloads(b_side, n_side, skip_changed_workloads)
+    if require_shared_workload:
+        _check_shared(b_side, n_side, changed, base_runs[0].path, new_runs[0].path)
+    infos = (base_runs[0].machine_info, new_runs[0].machine_info)
+    rows = [_judge(name, b_side, n_side, opts, changed, infos)
+            for name in _ordered_names(b_side, n_side)]
     logs = [math.log(r["ratio"]) for r in rows if r["in_geomean"]]
     geomean = math.exp(sum(logs) / len(logs)) if logs else math.nan
     geomean_failed = bool(logs) and geomean > geomean_threshold
     flagged = [r["fullname"] for r in rows if _fails(r, fail_on_work_change)]
     opts["fail_on_work_change"] = fail_on_work_change
+    notes = _version_notes(base_runs[0], new_runs[0]) + _identity_notes(b_side, n_side)
     return GateResult(
         rows=rows,
         geomean=geomean,
@@ -339,10 +368,145 @@ def compare(
         geomean_failed=geomean_failed,
         passed=not (flagged or geomean_failed),
         flagged=flagged,
-        calibration=[b.fullname for b in new.calibration],
-        notes=_version_notes(base, new),
+        calibration=list(dict.fromkeys(b.fullname for b in new_runs[0].calibration)),
+        notes=notes,
         options=opts,
     )
+
+
+def _as_list(runs) -> list:
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    if not runs:
+        raise ValueError("compare needs at least one run on each side")
+    return runs
+
+
+def _check_profiles(base_runs: list, new_runs: list) -> None:
+    """Runs of different profiles time different workloads under the same names."""
+    named = [(r.path, benchjson.run_profile(r.doc)) for r in (*base_runs, *new_runs) if r.doc]
+    profiles = {p for _, p in named if p}
+    if len(profiles) > 1:
+        which = ", ".join(f"{path} is {p!r}" for path, p in named if p)
+        raise GateInputError(
+            f"runs of different profiles ({which}): their workloads differ, so their times "
+            "cannot be compared; compare runs of one profile")
+
+
+@dataclass(frozen=True)
+class _Pooled:
+    """One benchmark on one side: raw and normalised rounds pooled over that side's runs."""
+
+    first: Bench
+    raw: np.ndarray
+    norm: np.ndarray
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.raw))
+
+
+def _side(runs: list, kinds: set) -> dict:
+    """name -> _Pooled; every run normalised by its own calibration before pooling."""
+    pooled: dict = {}
+    for run in runs:
+        for name, b in run.benchmarks.items():
+            norm = b.rounds / run.scale(b.kind, kinds)
+            if name in pooled:
+                p = pooled[name]
+                pooled[name] = _Pooled(p.first, np.concatenate([p.raw, b.rounds]),
+                                       np.concatenate([p.norm, norm]))
+            else:
+                pooled[name] = _Pooled(b, b.rounds, norm)
+    return pooled
+
+
+def _changed_workloads(base: dict, new: dict, skip: bool) -> set:
+    changed = {name for name in base.keys() & new.keys()
+               if base[name].first.workload and new[name].first.workload
+               and base[name].first.workload != new[name].first.workload}
+    if changed and not skip:
+        name = sorted(changed)[0]
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise GateInputError(
+            f"{new[name].first.fullname}: same benchmark, different workload{more}: "
+            f"{base[name].first.workload} vs {new[name].first.workload}")
+    return changed
+
+
+def _check_shared(base: dict, new: dict, changed: set, base_path: str, new_path: str) -> None:
+    recorded = [any(b.first.workload for b in side.values()) for side in (base, new)]
+    if recorded[0] != recorded[1]:  # params alone would match different work
+        old = base_path if recorded[1] else new_path
+        raise GateInputError(
+            f"{base_path} and {new_path} share no benchmark workload: {old} records none "
+            "(a benchmark layout from before workloads were recorded)")
+    if not base.keys() & new.keys() - changed:
+        raise GateInputError(f"{base_path} and {new_path} share no benchmark workload")
+
+
+def same_cpu(base, new) -> str | None:
+    """Why two sides' runs were not recorded on one CPU model, or None when they were.
+
+    Cross-machine ratios do not hold (issue 9: an AMD EPYC vs an Intel Xeon moved predict
+    cells 0.6-2.6x after calibration), so a baseline from another CPU model cannot gate.
+    """
+    models = {side: {benchjson.cpu_model(r.doc) if r.doc else None for r in _as_list(runs)}
+              for side, runs in (("BASE", base), ("NEW", new))}
+    if None in models["BASE"] | models["NEW"]:
+        return "a run does not record its CPU model (machine_info.cpu.brand_raw)"
+    if models["BASE"] != models["NEW"]:
+        return (f"BASE was recorded on {' / '.join(sorted(models['BASE']))}, NEW on "
+                f"{' / '.join(sorted(models['NEW']))}")
+    return None
+
+
+def _identity_notes(base: dict, new: dict) -> list:
+    old = [side for side, p in (("BASE", base), ("NEW", new))
+           if p and not any(b.first.workload for b in p.values())]
+    if not old:
+        return []
+    return [f"{' and '.join(old)} recorded no workload: benchmarks matched by params only"]
+
+
+def _ordered_names(base: dict, new: dict) -> list:
+    # BASE order first, then benchmarks only NEW has, so the table reads like the suite.
+    return list(base) + [n for n in new if n not in base]
+
+
+def _judge(name: str, base: dict, new: dict, opts: dict, changed: set, infos: tuple) -> dict:
+    b, n = base.get(name), new.get(name)
+    row = _empty_row(name, b, n)
+    if b is None or n is None:
+        row["verdict"] = NEW if b is None else MISSING
+        return row
+    if name in changed:
+        row["verdict"] = WORKLOAD_CHANGED
+        return row
+    nb, nn = b.norm, n.norm
+    ratio = float(np.median(nn) / np.median(nb))
+    row["ratio"], row["min_ratio"] = ratio, float(nn.min() / nb.min())
+    row["p_value"] = _p_value(nb, nn, ratio, opts["alpha"])
+    row["verdict"] = _verdict(row, abs(n.median - b.median), opts)
+    row["in_geomean"] = b.median >= opts["min_effect_s"]
+    row["work"], row["work_note"] = _work(b.first, n.first, *infos)
+    return row
+
+
+def _empty_row(name: str, b, n) -> dict:
+    return {
+        "fullname": (n or b).first.fullname,
+        "name": name,
+        "group": (b or n).first.group,
+        "verdict": SAME,
+        "ratio": None,
+        "min_ratio": None,
+        "p_value": None,
+        "base_median_s": b.median if b else None,
+        "new_median_s": n.median if n else None,
+        "in_geomean": False,
+        "work": "",
+        "work_note": "",
+    }
 
 
 def _check_options(threshold, alpha, geomean_threshold, min_effect_s) -> dict:
@@ -356,43 +520,6 @@ def _check_options(threshold, alpha, geomean_threshold, min_effect_s) -> dict:
         if not ok:
             raise ValueError(f"{name} must be {rule}, got {value!r}")
     return {name: float(value) for name, (value, _, _) in checks.items()}
-
-
-def _ordered_names(base: Run, new: Run) -> list:
-    # BASE order first, then benchmarks only NEW has, so the table reads like the suite.
-    return list(base.benchmarks) + [n for n in new.benchmarks if n not in base.benchmarks]
-
-
-def _judge(name: str, base: Run, new: Run, opts: dict) -> dict:
-    b, n = base.benchmarks.get(name), new.benchmarks.get(name)
-    row = _empty_row(name, b, n)
-    if b is None or n is None:
-        row["verdict"] = NEW if b is None else MISSING
-        return row
-    nb, nn = b.rounds / base.scale, n.rounds / new.scale
-    ratio = float(np.median(nn) / np.median(nb))
-    row["ratio"], row["min_ratio"] = ratio, float(nn.min() / nb.min())
-    row["p_value"] = _p_value(nb, nn, ratio, opts["alpha"])
-    row["verdict"] = _verdict(row, abs(n.median - b.median), opts)
-    row["in_geomean"] = b.median >= opts["min_effect_s"]
-    row["work"], row["work_note"] = _work(b, n, base, new)
-    return row
-
-
-def _empty_row(name: str, b: Bench | None, n: Bench | None) -> dict:
-    return {
-        "fullname": name,
-        "group": (b or n).group,
-        "verdict": SAME,
-        "ratio": None,
-        "min_ratio": None,
-        "p_value": None,
-        "base_median_s": b.median if b else None,
-        "new_median_s": n.median if n else None,
-        "in_geomean": False,
-        "work": "",
-        "work_note": "",
-    }
 
 
 def _p_value(nb: np.ndarray, nn: np.ndarray, ratio: float, alpha: float) -> float | None:
@@ -426,7 +553,7 @@ def _verdict(row: dict, effect_s: float, opts: dict) -> str:
     return SAME
 
 
-def _work(b: Bench, n: Bench, base: Run, new: Run) -> tuple:
+def _work(b: Bench, n: Bench, base_info: dict, new_info: dict) -> tuple:
     """Classify a change of ``n_grad_evals``: ("", ""), work changed, or not comparable."""
     before, after = b.extra_info.get("n_grad_evals"), n.extra_info.get("n_grad_evals")
     if before is None or after is None or before == after:
@@ -437,8 +564,8 @@ def _work(b: Bench, n: Bench, base: Run, new: Run) -> tuple:
     reasons = [
         f"{key} {a} vs {c}"
         for key, a, c in (
-            ("torch", base.machine_info.get("torch"), new.machine_info.get("torch")),
-            ("pyro", base.machine_info.get("pyro"), new.machine_info.get("pyro")),
+            ("torch", base_info.get("torch"), new_info.get("torch")),
+            ("pyro", base_info.get("pyro"), new_info.get("pyro")),
             ("seed", b.extra_info.get("seed"), n.extra_info.get("seed")),
         )
         if a is None or a != c
@@ -488,7 +615,7 @@ def format_result(result: GateResult) -> str:
 
 
 def _sort_key(row: dict) -> tuple:
-    order = {SLOWER: 0, FASTER: 1, SAME: 2, NEW: 3, MISSING: 4}
+    order = {SLOWER: 0, FASTER: 1, SAME: 2, WORKLOAD_CHANGED: 3, NEW: 4, MISSING: 5}
     return (order[row["verdict"]], -(row["ratio"] or 0.0), row["fullname"])
 
 
@@ -524,6 +651,8 @@ def _align(cells: tuple, widths: list) -> str:
 
 def _summary(result: GateResult) -> str:
     counts = {v: 0 for v in (SLOWER, FASTER, SAME, NEW, MISSING)}
+    counts.update({WORKLOAD_CHANGED: 0} if any(r["verdict"] == WORKLOAD_CHANGED
+                                             for r in result.rows) else {})
     for r in result.rows:
         counts[r["verdict"]] += 1
     parts = [f"{n} {v}" for v, n in counts.items()]
@@ -582,14 +711,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed usage; return instead of exiting
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        result = compare_runs(
-            args.base,
-            args.new,
+        base, new = _load_all([args.base, *args.also_base]), _load_all([args.new, *args.also_new])
+        if args.same_cpu_or_pass and (why := same_cpu(base, new)):
+            print(f"no comparable baseline: {why}; not gated")
+            return 0
+        result = compare(
+            base,
+            new,
             threshold=args.threshold,
             alpha=args.alpha,
             geomean_threshold=args.geomean_threshold,
             min_effect_s=args.min_effect_ms / 1000,
             fail_on_work_change=args.fail_on_work_change,
+            skip_changed_workloads=args.skip_changed_workloads,
+            require_shared_workload=args.require_shared_workload,
         )
         print(format_result(result))
         if args.flagged_out:
@@ -614,6 +749,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("base", metavar="BASE.json", help="reference run")
     p.add_argument("new", metavar="NEW.json", help="candidate run")
+    p.add_argument("--also-base", action="append", default=[], metavar="PATH",
+                   help="another run of the reference (same machine); rounds are pooled")
+    p.add_argument("--also-new", action="append", default=[], metavar="PATH",
+                   help="another run of the candidate (same machine); rounds are pooled")
+    p.add_argument("--skip-changed-workloads", action="store_true",
+                   help="report benchmarks whose workload changed instead of refusing (exit 2)")
+    p.add_argument("--require-shared-workload", action="store_true",
+                   help="exit 2 unless some benchmark has the same recorded workload on both sides")
+    p.add_argument("--same-cpu-or-pass", action="store_true",
+                   help="pass, saying 'not gated', when BASE and NEW ran on different CPU models")
     p.add_argument(
         "--threshold",
         type=_number(1, None),

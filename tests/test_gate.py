@@ -8,13 +8,14 @@ the schema of docs/benchmark-json.md.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bnncompare import gate
 
-CALIB = "benchmarks/test_calibration.py::test_calibration"
+CALIB = "benchmarks/test_calibration.py::test_calibration[dispatch]"
 CALIB_S = 0.2
 # (fullname, group, median seconds): spans 20 ms .. 1.5 s, all well above the 1 ms min effect.
 SUITE = [
@@ -32,6 +33,12 @@ TINY = "benchmarks/test_predict.py::test_predict_vs_s[iris-nn-s1]"
 VERSIONS = {"torch": "2.13.0", "pyro": "1.9.2"}
 
 
+def _params(name):
+    """``test_x[synthetic-nn-n1000]`` -> {"dataset": "synthetic", "method": "nn", "size": ...}."""
+    dataset, method, size = [*name.split("[")[1].rstrip("]").split("-"), "", ""][:3]
+    return {"dataset": dataset, "method": method, "size": size}
+
+
 def _entry(fullname, group, median, rng, rounds, extra=None):
     data = (median * (1 + rng.uniform(-0.05, 0.05, size=rounds))).tolist()
     name = fullname.split("::")[-1]
@@ -39,7 +46,7 @@ def _entry(fullname, group, median, rng, rounds, extra=None):
         "group": group,
         "name": name,
         "fullname": fullname,
-        "params": {"method": "nn", "dataset": "synthetic"},
+        "params": _params(name) if group != "calibration" else {"kind": "dispatch"},
         "stats": {
             "min": min(data),
             "max": max(data),
@@ -350,15 +357,15 @@ def _bad_files(tmp_path):
     bad_time = json.loads(json.dumps(doc))
     bad_time["benchmarks"][1]["stats"]["data"] = [0.1, -1.0]
     files = {
-        "empty.json": ("", "empty file"),
-        "garbage.json": ("{not json", "not JSON"),
+        "empty.json": ("", "file is empty"),
+        "garbage.json": ("{not json", "not valid JSON"),
         "list.json": ("[1, 2]", "not pytest-benchmark output"),
         "other.json": (json.dumps({"results": []}), "not pytest-benchmark output"),
         "nobench.json": (json.dumps({**doc, "benchmarks": []}), "no benchmarks"),
         "nocalib.json": (json.dumps(no_calib), "no 'calibration' group entry"),
         "dupe.json": (
             json.dumps({**doc, "benchmarks": doc["benchmarks"] * 2}),
-            "duplicate benchmark fullname",
+            "duplicate benchmark",
         ),
         "badtime.json": (json.dumps(bad_time), "positive round times"),
     }
@@ -413,10 +420,9 @@ def test_zero_byte_file_message(tmp_path, capsys):
     empty = tmp_path / "out.json"
     empty.write_bytes(b"")
     assert gate.main([str(good), str(empty)]) == 2
-    assert (
-        capsys.readouterr().err
-        == f"bnncompare compare: error: {empty}: empty file (no benchmark ran?)\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"bnncompare compare: error: {empty}: file is empty (0 bytes)")
+    assert err.count("\n") == 1
 
 
 def test_missing_round_data_falls_back_to_median(tmp_path):
@@ -506,3 +512,333 @@ def test_only_microsecond_benchmarks_have_no_geomean(tmp_path):
     result = gate.compare_runs(base, new)
     assert result.passed and result.geomean_n == 0
     assert "geomean n/a" in gate.format_result(result)
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def _cell(group, function, params, workload, median):
+    """A new-layout entry: params carry only the cell's own work, the rest is workload."""
+    ids = "-".join(str(v) for v in params.values())
+    return {"fullname": f"benchmarks/test_{group}.py::{function}[{ids}]", "group": group,
+            "params": params, "median": median, "workload": workload}
+
+
+def _layout(nuts_draws=50):
+    """fit vs n_train for two methods; NUTS's draws live in its workload, not in any id."""
+    cells = []
+    for n in (100, 300):
+        cells.append(_cell("fit", "test_fit_vs_n_train",
+                           {"method": "nn", "dataset": "synthetic", "n_train": n,
+                            "hidden": "16x16"},
+                           {"num_epochs": 200, "n_test": 200}, 0.02 * n / 100))
+        cells.append(_cell("fit", "test_fit_vs_n_train",
+                           {"method": "nuts", "dataset": "synthetic", "n_train": n,
+                            "hidden": "16x16"},
+                           {"num_warmup": 50, "num_samples": nuts_draws, "n_test": 200},
+                           0.3 * n / 100))
+    cells.append(_cell("predict", "test_predict_vs_n_test",
+                       {"method": "nn", "dataset": "synthetic", "n_test": 1000,
+                        "num_samples": 100, "hidden": "16x16"}, {"n_train": 200}, 0.01))
+    return cells
+
+
+def write_layout(path, cells, *, seed=0, factor=None, machine=1.0, gemm=1.0, profile="smoke",
+                 cpu="AMD EPYC", kinds=("dispatch", "gemm")):
+    """Write a new-layout run. ``machine`` scales dispatch-bound work and the dispatch
+    calibration, ``gemm`` the predict cells and the gemm calibration (a machine whose BLAS
+    differs); ``factor`` is {fullname: slowdown} of the code."""
+    rng = np.random.default_rng(seed)
+    entries = []
+    for kind in kinds:
+        scale = gemm if kind == "gemm" else machine
+        for position in ("start", "middle", "end"):
+            e = _entry(f"{CALIB}[calibration-none-{kind}-{position}]", "calibration",
+                       CALIB_S * scale, rng, 7, {"workload": {"calibration": kind}})
+            e["params"] = {"method": "calibration", "dataset": "none", "kind": kind,
+                           "position": position}
+            entries.append(e)
+    for c in cells:
+        scale = gemm if c["group"] == "predict" else machine
+        median = c["median"] * scale * (factor or {}).get(c["fullname"], 1.0)
+        extra = {"workload": c["workload"], "profile": profile}
+        if c["group"] == "predict":  # a benchmark opts into the gemm calibration by name
+            extra["calibration_kind"] = "gemm"
+        e = _entry(c["fullname"], c["group"], median, rng, 5, extra)
+        e["params"] = c["params"]
+        entries.append(e)
+    doc = {"machine_info": {"node": "ci", "profile": profile, "cpu": {"brand_raw": cpu},
+                            **VERSIONS},
+           "commit_info": {}, "benchmarks": entries}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_two_runs_of_one_profile_match_every_benchmark_by_workload(tmp_path):
+    cells = _layout()
+    a = write_layout(tmp_path / "a.json", cells, seed=1)
+    b = write_layout(tmp_path / "b.json", cells, seed=2)
+    result = gate.compare_runs(a, b)
+    assert len(result.rows) == len(cells)
+    assert {r["verdict"] for r in result.rows} == {"same"}
+    assert not any("params only" in note for note in result.notes)
+
+
+def test_a_nuts_setting_no_longer_renames_nn_benchmarks(tmp_path, capsys):
+    a = write_layout(tmp_path / "a.json", _layout(nuts_draws=50), seed=1)
+    b = write_layout(tmp_path / "b.json", _layout(nuts_draws=100), seed=2)
+    # The same names over different work: refused, naming the benchmark and the change.
+    assert gate.main([str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "test_fit_vs_n_train[nuts-synthetic-100-16x16]" in err
+    assert "different workload (and 1 more)" in err and '"num_samples": 100' in err
+    # Told to skip them, the NN cells are still matched and compared: nothing renamed them.
+    result = gate.compare_runs(a, b, skip_changed_workloads=True)
+    verdict = {r["fullname"].split("::")[1]: r["verdict"] for r in result.rows}
+    assert verdict == {
+        "test_fit_vs_n_train[nn-synthetic-100-16x16]": "same",
+        "test_fit_vs_n_train[nuts-synthetic-100-16x16]": "workload changed",
+        "test_fit_vs_n_train[nn-synthetic-300-16x16]": "same",
+        "test_fit_vs_n_train[nuts-synthetic-300-16x16]": "workload changed",
+        "test_predict_vs_n_test[nn-synthetic-1000-100-16x16]": "same",
+    }
+    assert result.geomean_n == 3
+
+
+def test_node_ids_do_not_identify_benchmarks(tmp_path):
+    # Same params and workload under another node id (a renamed file): still one benchmark.
+    cells = _layout()
+    moved = [{**c, "fullname": c["fullname"].replace("benchmarks/", "bench/")} for c in cells]
+    a = write_layout(tmp_path / "a.json", cells, seed=1)
+    b = write_layout(tmp_path / "b.json", moved, seed=2)
+    assert {r["verdict"] for r in gate.compare_runs(a, b).rows} == {"same"}
+
+
+def test_runs_of_different_profiles_exit_2(tmp_path, capsys):
+    a = write_layout(tmp_path / "a.json", _layout(), profile="smoke")
+    b = write_layout(tmp_path / "b.json", _layout(), profile="fast")
+    assert gate.main([str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "different profiles" in err
+    assert f"{a} is 'smoke'" in err and f"{b} is 'fast'" in err
+
+
+def test_old_files_without_workload_match_by_params_and_say_so(base, tmp_path):
+    result = gate.compare_runs(base, make_run(tmp_path / "new.json", seed=2))
+    assert {r["verdict"] for r in result.rows} == {"same"}
+    assert "BASE and NEW recorded no workload: benchmarks matched by params only" in (
+        result.notes)
+
+
+def test_require_shared_workload_refuses_a_base_of_another_layout(base, tmp_path):
+    new = write_layout(tmp_path / "new.json", _layout())
+    with pytest.raises(gate.GateInputError, match="share no benchmark workload"):
+        gate.compare_runs(base, new, require_shared_workload=True)
+    with pytest.raises(gate.GateInputError, match=r"base\.json records none"):
+        gate.compare_runs(base, new, require_shared_workload=True)
+    same = write_layout(tmp_path / "same.json", _layout(), seed=3)
+    assert gate.compare_runs(same, new, require_shared_workload=True).passed
+    # Two runs that both predate workloads still match by params, as they always did.
+    old = make_run(tmp_path / "old.json", seed=2)
+    assert gate.compare_runs(base, old, require_shared_workload=True).passed
+    # Nothing in common at all: refused.
+    other = write_layout(tmp_path / "other.json",
+                         [{**c, "params": {**c["params"], "hidden": "8"}} for c in _layout()])
+    with pytest.raises(gate.GateInputError, match=r"share no benchmark workload$"):
+        gate.compare_runs(other, new, require_shared_workload=True)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def test_each_benchmark_is_normalised_by_its_kind(tmp_path):
+    # Another machine: dispatch-bound work as fast, BLAS 2.5x slower (predict cells and the
+    # gemm calibration alike). Per-kind calibration sees no regression ...
+    cells = _layout()
+    a = write_layout(tmp_path / "a.json", cells, seed=1)
+    b = write_layout(tmp_path / "b.json", cells, seed=2, gemm=2.5)
+    result = gate.compare_runs(a, b)
+    assert result.passed
+    predict = next(r for r in result.rows if r["group"] == "predict")
+    assert predict["ratio"] == pytest.approx(1.0, abs=0.1)
+    # ... while dispatch-only calibration (runs without a gemm kind) calls it 2.5x slower.
+    a1 = write_layout(tmp_path / "a1.json", cells, seed=1, kinds=("dispatch",))
+    b1 = write_layout(tmp_path / "b1.json", cells, seed=2, gemm=2.5, kinds=("dispatch",))
+    predict = next(r for r in gate.compare_runs(a1, b1).rows if r["group"] == "predict")
+    assert predict["ratio"] == pytest.approx(2.5, rel=0.1) and predict["verdict"] == "slower"
+
+
+def test_a_kind_one_side_lacks_falls_back_to_dispatch_on_both(tmp_path):
+    # Old base (dispatch only) vs new head (both kinds): predict must not be divided by gemm on
+    # one side and by dispatch on the other.
+    cells = _layout()
+    a = write_layout(tmp_path / "a.json", cells, seed=1, kinds=("dispatch",))
+    b = write_layout(tmp_path / "b.json", cells, seed=2, gemm=3.0, machine=1.0)
+    predict = next(r for r in gate.compare_runs(a, b).rows if r["group"] == "predict")
+    assert predict["ratio"] == pytest.approx(3.0, rel=0.1)
+
+
+def test_runs_of_one_side_are_normalised_each_then_pooled(tmp_path):
+    # The second base run came from a 2x slower moment of the machine: after normalising each
+    # run by its own calibration, pooling the rounds changes nothing.
+    cells = _layout()
+    b1 = write_layout(tmp_path / "b1.json", cells, seed=1)
+    b2 = write_layout(tmp_path / "b2.json", cells, seed=2, machine=2.0, gemm=2.0)
+    h1 = write_layout(tmp_path / "h1.json", cells, seed=3)
+    h2 = write_layout(tmp_path / "h2.json", cells, seed=4)
+    result = gate.compare_runs([b1, b2], [h1, h2])
+    assert result.passed and {r["verdict"] for r in result.rows} == {"same"}
+    assert result.geomean == pytest.approx(1.0, abs=0.05)
+    victim = cells[2]["fullname"]
+    h3 = write_layout(tmp_path / "h3.json", cells, seed=5, factor={victim: 1.6})
+    h4 = write_layout(tmp_path / "h4.json", cells, seed=6, factor={victim: 1.6})
+    argv = [str(b1), str(h3), "--also-base", str(b2), "--also-new", str(h4)]
+    assert gate.main(argv) == 1
+    slow = gate.compare_runs([b1, b2], [h3, h4])
+    assert slow.flagged == [victim]
+
+
+# --------------------------------------------------------------------------- CPU models
+
+AMD = Path(__file__).parent / "fixtures" / "smoke-amd-epyc.json"
+
+
+def _as_cpu(tmp_path, name, brand, factor=1.0):
+    doc = json.loads(AMD.read_text())
+    doc["machine_info"]["cpu"]["brand_raw"] = brand
+    for entry in doc["benchmarks"]:
+        if entry["group"] != "calibration":
+            entry["stats"]["data"] = [t * factor for t in entry["stats"]["data"]]
+            entry["stats"]["median"] *= factor
+    return write_doc(tmp_path / name, doc)
+
+
+def write_doc(path, doc):
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_baseline_from_another_cpu_model_is_not_gated(tmp_path, capsys):
+    # The AMD run against itself relabelled as an Intel run, made 3x slower: a regression the
+    # gate must not judge across CPU models (ratios do not carry over), so it passes, saying so.
+    intel = _as_cpu(tmp_path, "intel.json", "Intel(R) Xeon(R) Processor")
+    slow = _as_cpu(tmp_path, "slow.json", "AMD EPYC", factor=3.0)
+    assert gate.main([str(intel), str(slow), "--same-cpu-or-pass"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("no comparable baseline: BASE was recorded on Intel(R) Xeon(R) Processor, "
+                   "NEW on AMD EPYC; not gated\n")
+    # On the same CPU model the same flag gates as usual: 3x slower fails.
+    assert gate.main([str(AMD), str(slow), "--same-cpu-or-pass"]) == 1
+
+
+def test_amd_fixture_matches_itself_by_params(capsys):
+    assert gate.main([str(AMD), str(AMD)]) == 0
+    assert "matched by params only" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- .ci/gate
+
+GATE_SCRIPT = Path(__file__).parents[1] / ".ci" / "gate"
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Stands in for the CI venv's python: "-m pytest" copies the tree's run.json to the
+# --benchmark-json path (so BASE and HEAD "measure" what each commit holds); anything else
+# runs the real interpreter on this checkout's bnncompare.
+if [ "$1 $2" = "-m pytest" ]; then
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+        [ "${args[i]}" = --benchmark-json ] && out=${args[i + 1]}
+    done
+    cp run.json "$out"
+    exit
+fi
+PYTHONPATH=%(root)s exec %(python)s "$@"
+"""
+
+
+def _git(repo, *args):
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _gate_repo(tmp_path, base_run, head_run, baseline_cpu="AMD EPYC"):
+    """A repository whose previous commit (BASE) and HEAD hold the given runs; the committed
+    baseline records BASE's commit, as a re-recorded baseline does."""
+    import shutil
+    import sys
+
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    (repo / "benchmarks").mkdir()
+    (repo / "results" / "baseline").mkdir(parents=True)
+    shutil.copy(GATE_SCRIPT, repo / ".ci" / "gate")
+    (repo / "benchmarks" / "conftest.py").write_text("")
+    shutil.copy(base_run, repo / "run.json")
+    _git(tmp_path, "init", "-q", str(repo))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    base_sha = _git(repo, "rev-parse", "HEAD")
+    doc = json.loads(Path(base_run).read_text())
+    doc["commit_info"] = {"id": base_sha}
+    doc["machine_info"]["cpu"]["brand_raw"] = baseline_cpu
+    (repo / "results" / "baseline" / "smoke.json").write_text(json.dumps(doc))
+    shutil.copy(head_run, repo / "run.json")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "head")
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON % {"root": Path(__file__).parents[1], "python": sys.executable})
+    fake.chmod(0o755)
+    return repo, fake, base_sha
+
+
+def _run_gate(repo, fake):
+    import os
+    import subprocess
+
+    env = {**os.environ, "GATE_PYTHON": str(fake)}
+    env.pop("GATE_BASE", None)
+    proc = subprocess.run(["bash", str(repo / ".ci" / "gate")], env=env, capture_output=True,
+                          text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_ci_gate_measures_the_recorded_base_against_head(tmp_path):
+    cells = _layout()
+    base = write_layout(tmp_path / "b.json", cells, seed=1)
+    slow = write_layout(tmp_path / "s.json", cells, seed=2, factor={c["fullname"]: 2.0
+                                                                   for c in cells})
+    repo, fake, base_sha = _gate_repo(tmp_path, base, slow)
+    rc, out = _run_gate(repo, fake)
+    assert f"gate: BASE {base_sha[:7]}" in out  # the baseline's recorded commit, not HEAD~0
+    assert rc == 1, out
+    assert "confirming with one more interleaved pair" in out
+    assert "FAIL" in out.splitlines()[-2]
+    assert _git(repo, "worktree", "list").count("\n") == 0  # the BASE worktree is removed
+
+
+def test_ci_gate_passes_unchanged_code(tmp_path):
+    cells = _layout()
+    base = write_layout(tmp_path / "b.json", cells, seed=1)
+    same = write_layout(tmp_path / "h.json", cells, seed=2)
+    repo, fake, _ = _gate_repo(tmp_path, base, same)
+    rc, out = _run_gate(repo, fake)
+    assert rc == 0, out
+    assert "PASS" in out and "falling back" not in out
+
+
+def test_ci_gate_new_layout_falls_back_and_another_cpu_is_not_gated(tmp_path):
+    # BASE predates workloads (the transition of this round) and the baseline came from
+    # another CPU model: no comparison is possible, and the gate must say so and pass.
+    old = make_run(tmp_path / "old.json", seed=1)
+    doc = json.loads(old.read_text())
+    doc["machine_info"]["cpu"] = {"brand_raw": "AMD EPYC"}
+    old.write_text(json.dumps(doc))
+    head = write_layout(tmp_path / "h.json", _layout(), seed=2,
+                        factor={c["fullname"]: 3.0 for c in _layout()})
+    repo, fake, _ = _gate_repo(tmp_path, old, head, baseline_cpu="Intel(R) Xeon(R) Processor")
+    rc, out = _run_gate(repo, fake)
+    assert rc == 0, out
+    assert "BASE and HEAD are not comparable; falling back" in out
+    assert "no comparable baseline: BASE was recorded on Intel(R) Xeon(R) Processor" in out

@@ -6,7 +6,6 @@ The input schema is ``docs/benchmark-json.md``. Every problem with an input file
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from bnncompare import benchjson
 
 __all__ = [
     "AXES",
@@ -25,14 +26,14 @@ __all__ = [
     "load_runs",
 ]
 
-PHASES = ("fit", "predict", "peers", "calibration")
+PHASES = benchjson.GROUPS
 AXES = ("n_train", "n_test", "num_samples")
 
 CORE_COLUMNS = [
     "run", "machine", "profile", "phase", "method", "dataset", "task", "axis",
     "n_train", "n_test", "num_samples", "hidden",
     "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "times",
-    "calib_median_s", "median_norm",
+    "calib_median_s", "median_norm", "calib_kind", "workload",
     "name", "commit", "dirty", "datetime", "bnncompare", "torch", "pyro", "python",
     "torch_threads", "device",
 ]
@@ -52,8 +53,9 @@ EXTRA_COLUMNS = [
 ]
 
 
-class ReportInputError(ValueError):
-    """An input file is not usable benchmark output; the message names the file."""
+# An input file that is not usable benchmark output (the message names the file): the one
+# error type of the shared reader, so the report and the gate reject the same files alike.
+ReportInputError = benchjson.BenchJSONError
 
 
 def load_runs(paths: Sequence[str | Path] | str | Path) -> pd.DataFrame:
@@ -71,14 +73,19 @@ def load_runs(paths: Sequence[str | Path] | str | Path) -> pd.DataFrame:
         (at least :data:`EXTRA_COLUMNS`). ``run`` is the file stem (made unique with the
         parent folder when two files share a stem), ``machine`` is ``"node (cpu brand)"``,
         ``phase`` is the benchmark group, ``times`` the per-round seconds and
-        ``median_norm`` the median divided by the same run's calibration median (NaN, with
-        a warning, when the run has no calibration benchmark).
+        ``median_norm`` the median divided by ``calib_median_s``: the same run's
+        calibration of the kind in ``calib_kind`` that suits the benchmark, by the rule of
+        :mod:`bnncompare.benchjson` that the gate applies too (NaN, with a warning, when the
+        run has no calibration benchmark). ``workload`` is ``extra_info["workload"]`` as
+        sorted JSON (None in older files). Params a benchmark does not have are missing
+        (NA).
 
     Raises
     ------
     ReportInputError
-        For a missing, empty (0-byte), non-JSON or non-pytest-benchmark file, a file
-        without benchmarks, or a benchmark entry without a known group or a median time.
+        For whatever :func:`bnncompare.benchjson.read_run` rejects: a missing, empty
+        (``/dev/null`` too), non-JSON or non-pytest-benchmark file, a file without
+        benchmarks, or a benchmark entry without a known group or a median time.
     """
     paths = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not paths:
@@ -96,58 +103,27 @@ def _run_names(paths: list[Path]) -> list[str]:
     return [f"{n}#{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ReportInputError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ReportInputError(
-            f"{path}: file is empty (0 bytes); pytest-benchmark writes an empty file when "
-            "no benchmark ran (all skipped or disabled, or run under xdist)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportInputError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ReportInputError(
-            f"{path}: not pytest-benchmark output (top level is {type(data).__name__}, "
-            "expected an object with 'machine_info' and 'benchmarks')")
-    for key, kind in (("machine_info", dict), ("benchmarks", list)):
-        if not isinstance(data.get(key), kind):
-            raise ReportInputError(
-                f"{path}: not pytest-benchmark output (no '{key}' {kind.__name__})")
-    if not data["benchmarks"]:
-        raise ReportInputError(f"{path}: contains no benchmarks")
-    return data
-
-
 def _read_run(path: Path, run: str) -> list[dict[str, Any]]:
-    data = _read_json(path)
-    meta = _run_meta(data, run)
-    rows = [_bench_row(path, i, bench, meta) for i, bench in enumerate(data["benchmarks"])]
-    calib = [r["median_s"] for r in rows if r["phase"] == "calibration"]
-    calib_s = float(np.median(calib)) if calib else math.nan
-    if not calib:
+    doc = benchjson.read_run(path)  # the gate's reader: one validation, one normalisation
+    meta = _run_meta(doc, run)
+    rows = [_bench_row(bench, meta, doc.scale(bench)) for bench in doc.benchmarks]
+    if not doc.scales:
         warnings.warn(f"{path}: no calibration benchmark; median_norm is NaN",
                       UserWarning, stacklevel=3)
-    for r in rows:
-        r["calib_median_s"] = calib_s
-        r["median_norm"] = r["median_s"] / calib_s if calib_s > 0 else math.nan
     return rows
 
 
-def _run_meta(data: dict[str, Any], run: str) -> dict[str, Any]:
-    info = data["machine_info"]
-    commit = data.get("commit_info") or {}
-    cpu = info.get("cpu") or {}
+def _run_meta(doc: benchjson.BenchRun, run: str) -> dict[str, Any]:
+    info, commit = doc.machine_info, doc.commit_info
     node = str(info.get("node") or "unknown")
-    brand = cpu.get("brand_raw") if isinstance(cpu, dict) else None
+    brand = benchjson.cpu_model(doc)
     return {
         "run": run,
         "machine": f"{node} ({brand})" if brand else node,
         "profile": info.get("profile"),
         "commit": commit.get("id"),
         "dirty": commit.get("dirty"),
-        "datetime": data.get("datetime"),
+        "datetime": doc.datetime,
         "bnncompare": info.get("bnncompare"),
         "torch": info.get("torch"),
         "pyro": info.get("pyro"),
@@ -157,26 +133,18 @@ def _run_meta(data: dict[str, Any], run: str) -> dict[str, Any]:
     }
 
 
-def _bench_row(path: Path, i: int, bench: Any, meta: dict[str, Any]) -> dict[str, Any]:
-    where = f"{path}: benchmark #{i}"
-    if not isinstance(bench, dict):
-        raise ReportInputError(f"{where} is not an object")
-    where = f"{where} ({bench.get('name', '?')})"
-    if bench.get("group") not in PHASES:
-        raise ReportInputError(
-            f"{where} has group {bench.get('group')!r}; expected one of {', '.join(PHASES)}")
-    stats = bench.get("stats")
-    if not isinstance(stats, dict) or not _is_number(stats.get("median")):
-        raise ReportInputError(f"{where} has no numeric stats.median")
-    params = bench.get("params") or {}
-    extra = bench.get("extra_info") or {}
-    if not isinstance(params, dict) or not isinstance(extra, dict):
-        raise ReportInputError(f"{where}: params and extra_info must be objects")
+def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float) -> dict[str, Any]:
+    params, extra = bench["params"], bench["extra_info"]
     row = {key: None for key in EXTRA_COLUMNS}
     row.update(extra)
     row.update(meta)
-    row.update(_timing(stats))
+    row.update(_timing(bench["stats"]))
+    _, workload = benchjson.identity(bench)
     row.update({
+        "calib_median_s": calib_s,
+        "median_norm": row["median_s"] / calib_s if calib_s > 0 else math.nan,
+        "calib_kind": benchjson.calibration_kind(bench),
+        "workload": workload or None,
         "name": bench.get("name"),
         "phase": bench["group"],
         "method": params.get("method"),
@@ -205,10 +173,6 @@ def _timing(stats: dict[str, Any]) -> dict[str, Any]:
         "rounds": int(stats.get("rounds", len(times))),
         "times": times,
     }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _to_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:

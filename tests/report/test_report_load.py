@@ -6,6 +6,7 @@ import copy
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bnncompare.report import ReportInputError, load_runs
@@ -111,3 +112,89 @@ def test_missing_file_and_no_files(tmp_path):
 
 def test_single_path_is_accepted(fixture_json):
     assert not math.isnan(load_runs(fixture_json)["median_s"].iloc[0])
+
+
+def test_dev_null_is_an_empty_file_not_a_missing_one():
+    # /dev/null exists (a character device, not a regular file) and reads as 0 bytes.
+    with pytest.raises(ReportInputError, match=r"^/dev/null: file is empty \(0 bytes\)"):
+        load_runs(["/dev/null"])
+
+
+def test_report_command_on_dev_null_says_empty(capsys):
+    from bnncompare.cli import main
+
+    assert main(["report", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "/dev/null: file is empty" in err
+    assert "no such file" not in err
+
+
+def _with_gemm_calibration(doc, gemm_s):
+    """The fixture plus three gemm-kind calibration entries of median ``gemm_s``."""
+    doc = copy.deepcopy(doc)
+    for position in ("start", "middle", "end"):
+        doc["benchmarks"].append({
+            "group": "calibration", "name": f"test_calibration[calibration-none-gemm-{position}]",
+            "params": {"method": "calibration", "dataset": "none", "kind": "gemm",
+                       "position": position},
+            "stats": {"median": gemm_s, "min": gemm_s, "max": gemm_s, "mean": gemm_s,
+                      "iqr": 0.0, "rounds": 1, "data": [gemm_s]},
+            "extra_info": {"workload": {"calibration": "gemm"}}})
+    return doc
+
+
+def test_each_row_is_normalised_by_the_calibration_of_its_kind(tmp_path, fixture_doc,
+                                                                write_input):
+    doc = _with_gemm_calibration(fixture_doc, 0.5)
+    for bench in doc["benchmarks"]:  # predict cells opt into the gemm kind
+        if bench["group"] == "predict":
+            bench["extra_info"]["calibration_kind"] = "gemm"
+    df = load_runs([write_input(tmp_path / "kinds.json", doc)])
+    dispatch = df.loc[(df["phase"] == "calibration") & (df["calib_kind"] == "dispatch"),
+                      "median_s"].median()
+    gemm_rows = df["phase"] == "predict"
+    assert set(df.loc[gemm_rows, "calib_kind"]) == {"gemm"}
+    assert set(df.loc[~gemm_rows & (df["phase"] != "calibration"), "calib_kind"]) == {"dispatch"}
+    assert np.allclose(df.loc[gemm_rows, "calib_median_s"], 0.5)
+    assert np.allclose(df.loc[~gemm_rows & (df["phase"] == "fit"), "calib_median_s"], dispatch)
+    assert np.allclose(df["median_norm"], df["median_s"] / df["calib_median_s"])
+
+
+def test_the_report_and_the_gate_normalise_alike(tmp_path, fixture_doc, write_input):
+    # One reader, one rule: the report's calib_median_s is the gate's scale for every row.
+    from bnncompare import gate
+
+    doc = _with_gemm_calibration(fixture_doc, 0.5)
+    for bench in doc["benchmarks"]:
+        if bench["group"] == "predict":
+            bench["extra_info"]["calibration_kind"] = "gemm"
+    path = write_input(tmp_path / "kinds.json", doc)
+    df = load_runs([path]).set_index("name")
+    run = gate.load_run(path)
+    kinds = run.kinds
+    for bench in run.benchmarks.values():
+        name = bench.fullname.split("::")[-1]
+        assert df.loc[name, "calib_median_s"] == run.scale(bench.kind, kinds)
+
+
+def test_missing_params_are_missing_and_workload_is_a_column(tmp_path, fixture_doc,
+                                                             write_input):
+    doc = copy.deepcopy(fixture_doc)
+    fit = next(b for b in doc["benchmarks"] if b["group"] == "fit")
+    del fit["params"]["num_samples"]  # the redesign: an NN fit cell has no num_samples
+    fit["extra_info"]["workload"] = {"num_epochs": 200, "n_test": 1000}
+    df = load_runs([write_input(tmp_path / "new.json", doc)])
+    row = df[df["name"] == fit["name"]].iloc[0]
+    assert pd.isna(row["num_samples"])
+    assert row["workload"] == '{"n_test": 1000, "num_epochs": 200}'
+    assert df.loc[df["name"] != fit["name"], "workload"].isna().all()  # older entries: none
+
+
+def test_without_opting_in_every_benchmark_is_dispatch(tmp_path, fixture_doc, write_input):
+    # A gemm calibration in the run changes nothing for benchmarks that do not name it.
+    df = load_runs([write_input(tmp_path / "k.json", _with_gemm_calibration(fixture_doc, 0.5))])
+    judged = df[df["phase"] != "calibration"]
+    assert set(judged["calib_kind"]) == {"dispatch"}
+    dispatch = df.loc[(df["phase"] == "calibration") & (df["calib_kind"] == "dispatch"),
+                      "median_s"].median()
+    assert np.allclose(judged["calib_median_s"], dispatch)
