@@ -419,7 +419,11 @@ def calibration_drift(df: pd.DataFrame, rows: pd.DataFrame) -> float:
     """
     worst = 1.0
     for run, part in rows.groupby("run", sort=True):
-        cal = df[(df["run"] == run) & (df["phase"] == "calibration")]
+        # one kind only: a run records a dispatch-bound and a GEMM-bound calibration, and the
+        # ratio between two kinds is not drift (dispatch is what the sweep cells are bound by)
+        kind = df["calib_kind"] if "calib_kind" in df else pd.Series("dispatch", index=df.index)
+        cal = df[(df["run"] == run) & (df["phase"] == "calibration")
+                 & (kind.fillna("dispatch") == "dispatch")]
         if len(cal) < 2:
             continue
         pos, med = cal.index.to_numpy(), cal["median_s"].to_numpy(float)
