@@ -116,6 +116,9 @@ def _torch_chain(task: ChainTask) -> tuple[np.ndarray, dict]:
 
 def _numpyro_chain(task: ChainTask, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
     # the module, not the function of the same name that bnncompare.peers re-exports
+    # a reference chain runs on one CPU core: a CUDA build of JAX must not grab the GPU from
+    # every worker process (set before JAX is first imported in this process)
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
     numpyro_nuts = importlib.import_module("bnncompare.peers.numpyro_nuts")
     jax, jnp = numpyro_nuts._import_jax()  # sets one XLA thread before JAX is first imported
     from numpyro.infer import NUTS
