@@ -60,6 +60,7 @@ EXTRA_ARCHITECTURES = {"moons": ((16, 16), "relu")}
 DATA_SEED = 0
 OOD_SEED = 0
 GRID_POINTS = 100  # per axis of a 2-D dataset's input plane
+_R_HAT_CHUNK = 1024  # quantities per split-R-hat call (bounds its float64 copies)
 _WEIGHT_R_HAT_NOTE = ("weight-space split-R-hat across chains: meaningless for a BNN, whose "
                       "permutation and sign symmetries put every chain in a different, "
                       "equivalent mode; judge convergence by the predictive R-hat")
@@ -173,10 +174,15 @@ def predictive_r_hat(proba: np.ndarray) -> np.ndarray:
     p = np.asarray(proba)
     if p.ndim != 4 or p.shape[0] < 2 or p.shape[1] < 4:
         raise ValueError(f"proba must be (chains >= 2, draws >= 4, n, C), got shape {p.shape}")
-    flat = torch.as_tensor(p.reshape(*p.shape[:2], -1), dtype=torch.float64)
-    r_hat = split_gelman_rubin(flat, chain_dim=0, sample_dim=1)
-    constant = flat.amax((0, 1)) == flat.amin((0, 1))
-    return torch.where(constant, 1.0, r_hat).numpy().reshape(p.shape[2:])
+    flat = torch.as_tensor(p.reshape(*p.shape[:2], -1))
+    out = []
+    # in float64 column chunks: digits' training rows are 12,570 quantities x 6,400 draws
+    for start in range(0, flat.shape[2], _R_HAT_CHUNK):
+        chunk = flat[:, :, start:start + _R_HAT_CHUNK].double()
+        r_hat = split_gelman_rubin(chunk, chain_dim=0, sample_dim=1)
+        constant = chunk.amax((0, 1)) == chunk.amin((0, 1))
+        out.append(torch.where(constant, 1.0, r_hat))
+    return torch.cat(out).numpy().reshape(p.shape[2:])
 
 
 def half_split_tv(chain_means: np.ndarray) -> np.ndarray:

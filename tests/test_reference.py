@@ -43,6 +43,14 @@ def test_predictive_r_hat_far_above_one_for_chains_in_different_modes():
     assert ref.predictive_r_hat(p).max() > 2.0
 
 
+def test_predictive_r_hat_is_computed_per_quantity_across_chunks(monkeypatch):
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(3), size=(3, 12, 5))  # (chains, draws, n, C)
+    whole = ref.predictive_r_hat(p)
+    monkeypatch.setattr(ref, "_R_HAT_CHUNK", 4)  # 15 quantities in chunks of 4, 4, 4, 3
+    np.testing.assert_array_equal(ref.predictive_r_hat(p), whole)
+
+
 def test_predictive_r_hat_counts_a_constant_probability_as_converged():
     p = np.zeros((2, 8, 1, 2))
     p[..., 0] = 1.0
