@@ -1,4 +1,4 @@
-"""``bnncompare run | report | compare | demo``.
+"""``bnncompare run | report | compare | demo | reference``.
 
 Every subcommand is ``main(argv) -> int``: 0 success, 1 a regression (compare), 2 unusable
 input or nothing ran — with one readable line on stderr, never a traceback.
@@ -51,7 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--methods", default=None,
                       help="comma-separated registered methods (default: all)")
+    _add_reference_parser(sub)
     return parser
+
+
+def _add_reference_parser(sub) -> None:
+    ref = sub.add_parser("reference", help="long multi-chain NUTS reference posteriors, stored")
+    ref.add_argument("datasets", nargs="+", metavar="DATASET", help="e.g. iris digits moons")
+    for flag, what in (("chains", "chains"), ("warmup", "warm-up iterations per chain"),
+                       ("draws", "draws per chain"), ("depth", "NUTS max tree depth")):
+        ref.add_argument(f"--{flag}", type=int, default=None,
+                         help=f"{what} (default: per dataset, bnncompare.reference.RECOMMENDED)")
+    ref.add_argument("--workers", type=int, default=1, help="chains run at once (processes)")
+    ref.add_argument("--backend", choices=("torch", "numpyro"), default="torch")
+    ref.add_argument("--out", type=Path, default=Path("results/reference"))
+    ref.add_argument("--seed", type=int, default=0, help="seed of the chains")
+    ref.add_argument("--blocks", type=int, default=2, help="stored draw blocks per chain")
+    ref.add_argument("--where", default=None, help="where it runs, for the provenance")
+    ref.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "report":
             return _report(args.runs, args.out, normalise=args.normalise)
+        if args.command == "reference":
+            return _reference(args, argv)
         return _demo(args)
     except (CLIError, ValueError, FileNotFoundError) as err:
         return _fail(args.command, str(err))
@@ -98,6 +117,19 @@ def _run(args) -> int:
         return _fail("run", f"{result.failed} benchmark(s) failed; the cells that finished "
                             f"are in {result.json_path}")
     return 0 if args.no_report else _report([result.json_path], args.out)
+
+
+def _reference(args, argv: list[str]) -> int:
+    from bnncompare.reference import run_reference
+
+    written = run_reference(args.datasets, out=args.out, backend=args.backend,
+                            workers=args.workers, seed=args.seed, blocks=args.blocks,
+                            chains=args.chains, warmup=args.warmup, draws=args.draws,
+                            depth=args.depth, where=args.where, progress=not args.no_progress,
+                            command=" ".join([PROG, *argv]))
+    for name, folder in written.items():
+        print(f"reference {name} written to {folder}/")
+    return 0
 
 
 def _demo(args) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 
 from bnncompare import data, metrics
 from bnncompare.methods.base import BaseMLPClassifier
+from bnncompare.reference import reference_scores
 
 __all__ = ["cost_summary", "evaluate", "label_index", "predict_ms_per_example"]
 
@@ -44,14 +45,18 @@ def evaluate(est: BaseMLPClassifier, ds: data.Dataset, *, ood_kind: str | None =
     Returns
     -------
     dict
-        ``metrics.uncertainty_summary`` keys plus ``ood_kind``, and :func:`cost_summary`.
+        ``metrics.uncertainty_summary`` keys plus ``ood_kind``, and :func:`cost_summary`;
+        plus ``tv_test``, ``tv_ood``, ``agreement_test``, ``agreement_ood`` against the stored
+        reference posterior when one exists for this dataset and net
+        (``bnncompare.reference.reference_scores``).
     """
     kind = ood_kind or data.default_ood_kind(ds)
     x_ood = data.make_ood(ds, kind, len(ds.x_test), seed=seed)
     summary = metrics.uncertainty_summary(est.predict_proba_samples(ds.x_test),
                                           label_index(est, ds.y_test),
                                           est.predict_proba_samples(x_ood))
-    return {**summary, "ood_kind": kind, **cost_summary(est)}
+    return {**summary, "ood_kind": kind, **cost_summary(est),
+            **(reference_scores(est, ds) or {})}
 
 
 def cost_summary(est: BaseMLPClassifier, fit_time_s: float | None = None) -> dict:
