@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -168,13 +169,36 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
             _write(tmp, results, missing)
     except KeyboardInterrupt:
         interrupted = True
+        results += _salvage(futures, owner, {r["shard"] for r in results}, log)
         client.cancel(futures)
+        _write(tmp, results, missing)
     code = pytest.ExitCode.INTERRUPTED if interrupted else pytest.ExitCode.OK
     if not tmp.is_file():
         raise ValueError("no shard finished; nothing written")
     result = _keep_results(tmp, raw, profile.name, code, len(missing))
     return SweepResult(result.json_path, result.n_benchmarks, result.interrupted,
                        result.failed, missing=tuple(sorted(missing)))
+
+
+def _salvage(futures, owner, done: set, log, grace_s: float = 15.0) -> list[dict]:
+    """After Ctrl-C: the shards in flight that come back within ``grace_s`` (a terminal's
+    Ctrl-C also interrupts their pytest, which then writes the cells it finished). A second
+    Ctrl-C stops the wait."""
+    deadline, out = time.monotonic() + grace_s, []
+    for future in futures:
+        if future.key not in owner or future.status == "cancelled":
+            continue
+        try:
+            result = future.result(timeout=max(0.1, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            break
+        except Exception:  # timed out, failed, dead worker: nothing to keep
+            continue
+        if result["shard"] not in done and result.get("json"):
+            log(f"shard {result['shard']}: kept {len(result['json']['benchmarks'])} "
+                "benchmarks it finished before the interrupt")
+            out.append(result)
+    return out
 
 
 def _result(future, shard, log) -> dict:

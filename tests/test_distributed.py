@@ -151,7 +151,8 @@ def test_two_local_workers_run_a_sharded_slice_and_the_report_renders(tmp_path):
     workers = {s["worker"] for s in run["machine_info"]["sharding"]["shards"]}
     assert len(run["machine_info"]["sharding"]["shards"]) == 2 and len(workers) >= 1
     # pytest-benchmark's own reader accepts the merged file
-    proc = subprocess.run([sys.executable, "-m", "pytest_benchmark.cli", "compare", str(path)],
+    cli = "import sys; from pytest_benchmark.cli import main; sys.argv[0] = 'x'; main()"
+    proc = subprocess.run([sys.executable, "-c", cli, "compare", str(path)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert "test_fit_vs_n_train[synthetic-nn-n1000-16x16]" in proc.stdout
@@ -176,26 +177,32 @@ def _kill_a_busy_worker(address: str, killed: list) -> None:
             time.sleep(0.1)
 
 
-@needs_dask
-@pytest.mark.slow
-def test_a_killed_worker_shard_is_retried_or_named_missing(tmp_path):
+@pytest.fixture(scope="module")
+def cluster():
+    """Two one-thread worker processes on 127.0.0.1; the scheduler never reruns a task itself
+    (the driver's one retry is under test)."""
     import dask
     import distributed
 
-    from bnncompare.distributed import run_distributed
-
-    # the scheduler must not rerun the task itself: the driver's one retry is under test
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None) as cluster:
-        killed: list = []
-        killer = threading.Thread(target=_kill_a_busy_worker,
-                                  args=(cluster.scheduler_address, killed))
-        killer.start()
-        result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
-                                 scheduler=cluster.scheduler_address, n_shards=2,
-                                 log=lambda _: None)
-        killer.join()
+                                     host="127.0.0.1", dashboard_address=None) as local:
+        yield local
+
+
+@needs_dask
+@pytest.mark.slow
+def test_a_killed_worker_shard_is_retried_or_named_missing(tmp_path, cluster):
+    from bnncompare.distributed import run_distributed
+
+    killed: list = []
+    killer = threading.Thread(target=_kill_a_busy_worker,
+                              args=(cluster.scheduler_address, killed))
+    killer.start()
+    result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
+                             scheduler=cluster.scheduler_address, n_shards=2,
+                             log=lambda _: None)
+    killer.join()
     assert killed, "no worker was seen busy"
     run = json.loads(result.json_path.read_text())
     names = [s["shard"] for s in run["machine_info"]["sharding"]["shards"]]
@@ -205,3 +212,24 @@ def test_a_killed_worker_shard_is_retried_or_named_missing(tmp_path):
     else:
         assert any(".retry1" in n for n in names), names
         _check_merged(result.json_path)
+
+
+@needs_dask
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_shards_that_finished(tmp_path, cluster):
+    from bnncompare.distributed import run_distributed
+
+    def log(line: str) -> None:  # Ctrl-C as the first shard's result arrives
+        if " on worker " in line:
+            raise KeyboardInterrupt
+
+    result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
+                             scheduler=cluster.scheduler_address, n_shards=2, log=log)
+    assert result.interrupted and result.json_path.name == "smoke.partial.json"
+    run = json.loads(result.json_path.read_text())
+    cells = [b["name"] for b in run["benchmarks"] if b["group"] != "calibration"]
+    # the shard whose arrival was interrupted is kept (its cells once each, with calibration)
+    assert cells and len(cells) == len(set(cells)) and set(cells) <= CELLS
+    calibration = Counter(b["extra_info"]["shard"] for b in run["benchmarks"]
+                          if b["group"] == "calibration")
+    assert set(calibration) <= {"s0", "s1"} and set(calibration.values()) == {3}
