@@ -79,7 +79,10 @@ def run_shard(spec: dict) -> dict:
 def _client(distributed, workers: int | None, scheduler: str | None):
     """A client of a new LocalCluster (``workers``) or of a running scheduler."""
     if scheduler:
-        return distributed.Client(scheduler, timeout="30s")
+        try:
+            return distributed.Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as err:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler} ({err})") from None
     import dask
 
     # the driver retries a shard itself (once); the scheduler must not silently rerun it
@@ -118,11 +121,11 @@ def run_distributed(profile: Profile, out: Path, *, keyword: str | None = None,
     bench = benchmarks_dir()
     raw = Path(out) / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    items = shards.collect_items(bench, profile, keyword=keyword, device=device)
-    calibration = [i.nodeid for i in items if i.test == shards.CALIBRATION]
-    measured = shards.measured_costs(raw / f"{profile.name}.json")
     client = _client(distributed, workers, scheduler)
     try:
+        items = shards.collect_items(bench, profile, keyword=keyword, device=device)
+        calibration = [i.nodeid for i in items if i.test == shards.CALIBRATION]
+        measured = shards.measured_costs(raw / f"{profile.name}.json")
         n_workers = len(client.scheduler_info()["workers"]) or 1
         plan = shards.make_shards(profile, items, n_shards or workers or n_workers,
                                   measured=measured)
