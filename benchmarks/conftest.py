@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import statistics
+import subprocess
 
 import pyro
 import pytest
@@ -32,6 +33,8 @@ def pytest_addoption(parser):
                     help="smoke | fast | full (default: $BNNCOMPARE_PROFILE or fast)")
     group.addoption("--methods", default=None,
                     help="comma-separated registered methods (default: all)")
+    group.addoption("--device", default="cpu", choices=("cpu", "cuda"),
+                    help="where the estimators run (default: cpu); cuda timings synchronise")
 
 
 def pytest_configure(config):
@@ -40,6 +43,8 @@ def pytest_configure(config):
     torch.set_num_threads(1)
     name = config.getoption("--profile") or default_profile_name()
     config.stash[_PROFILE_KEY] = get_profile(name, config.getoption("--methods"))
+    if config.getoption("--device") == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError("--device cuda: torch sees no CUDA device")
     config.addinivalue_line("markers", "cells(kind): parametrise over the profile's cells")
     # Method health is recorded in extra_info (r_hat_max, divergences); no need to warn as well.
     config.addinivalue_line("filterwarnings", "ignore:NUTS diagnostics:RuntimeWarning")
@@ -76,12 +81,44 @@ def pytest_collection_modifyitems(session, config, items):
                 *rest[half:], *calibration.get("end", [])]
 
 
+def device_of(config) -> str:
+    """``"cpu"`` or ``"cuda"`` (``--device``)."""
+    return config.getoption("--device")
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     profile = profile_of(config)
     machine_info.update(torch=torch.__version__, pyro=pyro.__version__,
-                        torch_threads=torch.get_num_threads(), device="cpu",
+                        torch_threads=torch.get_num_threads(), device=device_of(config),
                         profile=profile.name, methods=list(profile.method_names),
                         bnncompare=bnncompare.__version__)
+    if device_of(config) == "cuda":  # the gate refuses to compare runs of different devices
+        machine_info.update(cuda_device_name=torch.cuda.get_device_name(0),
+                            cuda_version=torch.version.cuda, cuda_driver=_cuda_driver())
+
+
+def _cuda_driver() -> str | None:
+    """The NVIDIA driver version (nvidia-smi), or None where it cannot be asked."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().splitlines()[0] if out.strip() else None
+
+
+def synchronised(fn, device: str):
+    """``fn`` followed by ``torch.cuda.synchronize()`` on CUDA, so the timed call includes the
+    kernels it queued (CUDA launches return before the work is done)."""
+    if device != "cuda":
+        return fn
+
+    def call(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        torch.cuda.synchronize()
+        return out
+
+    return call
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
@@ -132,18 +169,24 @@ def profile(request) -> Profile:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _warm_up(profile):
+def _warm_up(profile, device):
     """Fit and predict once with every method before anything is timed: the first call in a
     process pays torch's and Pyro's lazy initialisation (seen as a 15x first round)."""
     ds = load_data("iris")
     for method in profile.method_names:
         settings = {**METHODS[method].settings_for("test"), "hidden_sizes": (4,),
                     "random_state": SEED}
-        make_method(method, **settings).fit(ds.x_train, ds.y_train).predict_proba(ds.x_test)
+        est = make_method(method, **settings, device=device).fit(ds.x_train, ds.y_train)
+        est.predict_proba(ds.x_test)
+
+
+@pytest.fixture(scope="session")
+def device(request) -> str:
+    return device_of(request.config)
 
 
 @pytest.fixture
-def time_fit(benchmark, profile):
+def time_fit(benchmark, profile, device):
     """Time ``fit`` with a fresh estimator per round; record quality, cost and theory."""
 
     def run(cell: Cell, *, axis: str, rounds: int, theory: float | None = None,
@@ -155,8 +198,9 @@ def time_fit(benchmark, profile):
                                     workload=workload(params, ds))
         if theory is not None:  # sweeps only; single quality cells have no exponent
             benchmark.extra_info.update(theory_exponent=theory, theory_exponent_work=theory_work)
-        est = benchmark.pedantic(lambda e: e.fit(ds.x_train, ds.y_train), rounds=rounds,
-                                 setup=lambda: ((make_method(cell.method, **params),), {}))
+        fit = synchronised(lambda e: e.fit(ds.x_train, ds.y_train), device)
+        est = benchmark.pedantic(fit, rounds=rounds, setup=lambda: (
+            (make_method(cell.method, **params, device=device),), {}))
         benchmark.extra_info.update(evaluate(est, ds, seed=SEED))
         benchmark.extra_info.update(cost_summary(est, benchmark.stats.stats.median))
         if axis == "none":  # quality cells: the test-time cost column of the quality table
@@ -168,7 +212,8 @@ def time_fit(benchmark, profile):
 
 
 @functools.cache
-def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str):
+def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str,
+                       device: str = "cpu"):
     """One fitted estimator per (method, training data) reused by every predict cell: predict
     time depends on S, n and P, not on how the weights were obtained. The training rows do
     not depend on ``n_test`` (synthetic test rows come from their own random stream).
@@ -177,16 +222,18 @@ def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str)
                 num_samples=max(profile.num_samples_grid))
     params = profile.fit_params(cell)
     train = cell_data(profile, Cell(method, dataset, hidden))
-    return make_method(method, **params).fit(train.x_train, train.y_train), params
+    est = make_method(method, **params, device=device).fit(train.x_train, train.y_train)
+    return est, params
 
 
 @pytest.fixture
-def time_predict(benchmark, profile):
+def time_predict(benchmark, profile, device):
     """Time ``predict_proba`` (the model average over S draws) of a fitted estimator."""
 
     def run(cell: Cell, *, axis: str, rounds: int):
         ds = cell_data(profile, cell)
-        est, params = fitted_for_predict(profile, cell.method, cell.dataset, cell.hidden)
+        est, params = fitted_for_predict(profile, cell.method, cell.dataset, cell.hidden,
+                                         device)
         est.set_params(num_predictive_samples=cell.num_samples)
         # a method whose draws are fixed by the fit (a point estimate, an ensemble) does the
         # same work at every S: its prediction is flat in S
@@ -195,8 +242,8 @@ def time_predict(benchmark, profile):
         benchmark.extra_info.update(
             profile=profile.name, axis=axis, seed=SEED, theory_exponent=theory,
             workload=workload(params, ds, num_predictive_samples=cell.num_samples))
-        benchmark.pedantic(est.predict_proba, args=(ds.x_test,), rounds=rounds,
-                           warmup_rounds=1)
+        benchmark.pedantic(synchronised(est.predict_proba, device), args=(ds.x_test,),
+                           rounds=rounds, warmup_rounds=1)
         benchmark.extra_info.update(evaluate(est, ds, seed=SEED))
         benchmark.extra_info["predict_ms_per_example"] = (
             1e3 * statistics.median(benchmark.stats.stats.data) / len(ds.x_test))

@@ -38,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     run.add_argument("-k", dest="keyword", help="only benchmarks matching this pytest -k")
     run.add_argument("--no-report", action="store_true", help="skip rendering the report")
+    run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                     help="where the estimators run (default: cpu)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="run shards of cells on a local Dask cluster of N one-thread "
+                            "workers (needs the 'distributed' extra)")
+    where.add_argument("--scheduler", default=None,
+                       help="run shards of cells on the Dask scheduler at this address")
+    run.add_argument("--shards", type=int, default=None,
+                     help="shards of cells for --workers/--scheduler (default: one per worker)")
     report = sub.add_parser("report", help="benchmark JSON -> tables, exponents, figures")
     report.add_argument("runs", nargs="+", type=Path, help="pytest-benchmark JSON file(s)")
     report.add_argument("--out", type=Path, default=Path("results"))
@@ -106,13 +116,27 @@ def _run(args) -> int:
     from bnncompare.sweep import run_sweep
 
     profile = get_profile(args.profile or default_profile_name(), args.methods)
-    result = run_sweep(profile, args.out, keyword=args.keyword)
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise CLIError("--device cuda: torch sees no CUDA device")
+    if args.workers is not None or args.scheduler is not None:
+        from bnncompare.distributed import run_distributed
+
+        result = run_distributed(profile, args.out, keyword=args.keyword, workers=args.workers,
+                                 scheduler=args.scheduler, n_shards=args.shards,
+                                 device=args.device)
+    else:
+        result = run_sweep(profile, args.out, keyword=args.keyword, device=args.device)
     if result.interrupted:
         print(f"interrupted: {result.n_benchmarks} finished cells kept in {result.json_path}; "
               f"render them with: {PROG} report {result.json_path} --out {args.out}",
               file=sys.stderr)
         return 130
     print(f"{result.n_benchmarks} benchmarks written to {result.json_path}")
+    if result.missing:
+        print("missing after one retry: " + ", ".join(result.missing), file=sys.stderr)
     if result.failed:
         return _fail("run", f"{result.failed} benchmark(s) failed; the cells that finished "
                             f"are in {result.json_path}")

@@ -25,6 +25,8 @@ class SweepResult:
     n_benchmarks: int
     interrupted: bool
     failed: int
+    #: node ids of cells that never finished (sharded runs name them; in-process runs count)
+    missing: tuple[str, ...] = ()
 
 
 def benchmarks_dir() -> Path:
@@ -69,8 +71,10 @@ class _Progress:
               f"{name}{why}  [{elapsed:.0f}s total]", flush=True)
 
 
-def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None) -> SweepResult:
-    """Run ``pytest benchmarks --profile NAME --methods ...`` into ``out/raw/<profile>.json``."""
+def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None,
+              device: str = "cpu") -> SweepResult:
+    """Run ``pytest benchmarks --profile NAME --methods ... --device D`` into
+    ``out/raw/<profile>.json``."""
     bench = benchmarks_dir()
     raw = Path(out) / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -79,7 +83,7 @@ def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None) -> Swe
     # the progress plugin replaces pytest's terminal output (and its -ra addopt)
     args = [str(bench), f"--benchmark-json={tmp}", "-p", "no:terminal", "-o", "addopts=",
             "-p", "no:cacheprovider", f"--rootdir={bench.parent}", "--profile", profile.name,
-            "--methods", ",".join(profile.method_names)]
+            "--methods", ",".join(profile.method_names), "--device", device]
     args += ["-k", keyword] if keyword else []
     progress = _Progress()
     code = pytest.main(args, plugins=[progress])

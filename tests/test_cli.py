@@ -31,6 +31,40 @@ def test_bad_names_exit_2_with_one_line(capsys, argv, needle):
     _one_line_error(capsys, needle)
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_device_cuda_without_cuda_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["run", "--profile", "smoke", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    _one_line_error(capsys, "--device cuda: torch sees no CUDA device")
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(),
+                    reason="no CUDA device (CI has no GPU): benchmarks/gpu_sweep.sh runs the "
+                           "CUDA sweep on a GPU machine")
+def test_device_cuda_sweep_records_the_gpu(tmp_path):
+    import torch
+
+    proc = subprocess.run([sys.executable, "-m", "bnncompare.cli", "run", "--profile", "smoke",
+                           "--methods", "nn", "--device", "cuda", "--no-report", "--out",
+                           str(tmp_path), "-k", "calibration or (n_train and n100-)"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = json.loads((tmp_path / "raw" / "smoke.json").read_text())
+    info = run["machine_info"]
+    assert info["device"] == "cuda" and info["cuda_version"] == torch.version.cuda
+    assert info["cuda_device_name"] == torch.cuda.get_device_name(0)
+    fit = [b for b in run["benchmarks"] if b["group"] == "fit"]
+    # the device is the run's (machine_info), not the cell's identity (workload)
+    assert len(fit) == 1 and "device" not in fit[0]["extra_info"]["workload"]["estimator"]
+
+
+def test_workers_without_dask_exits_2_naming_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    assert main(["run", "--profile", "smoke", "--workers", "2", "--out", str(tmp_path)]) == 2
+    _one_line_error(capsys, "pip install -e '.[distributed]'")
+    assert not (tmp_path / "raw").exists()
+
+
 def test_report_on_empty_json_exits_2_and_writes_nothing(tmp_path, capsys):
     empty = tmp_path / "empty.json"
     empty.write_text("")
