@@ -10,6 +10,7 @@ from bnncompare import metrics
 from bnncompare.data import DATASETS, Dataset, load_dataset, make_ood
 from bnncompare.methods import (
     METHODS,
+    LaplaceClassifier,
     NNClassifier,
     NUTSClassifier,
     SVIClassifier,
@@ -18,5 +19,6 @@ from bnncompare.methods import (
 
 __version__ = "0.1.0"
 
-__all__ = ["DATASETS", "METHODS", "Dataset", "NNClassifier", "NUTSClassifier", "SVIClassifier",
-           "__version__", "load_dataset", "make_method", "make_ood", "metrics"]
+__all__ = ["DATASETS", "METHODS", "Dataset", "LaplaceClassifier", "NNClassifier",
+           "NUTSClassifier", "SVIClassifier", "__version__", "load_dataset", "make_method",
+           "make_ood", "metrics"]

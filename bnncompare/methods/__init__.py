@@ -16,12 +16,13 @@ import warnings
 from importlib.metadata import entry_points
 
 from bnncompare.methods.base import BaseMLPClassifier
+from bnncompare.methods.laplace import LaplaceClassifier
 from bnncompare.methods.nn import NNClassifier
 from bnncompare.methods.nuts import NUTSClassifier
 from bnncompare.methods.svi import SVIClassifier
 
-__all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "NNClassifier",
-           "NUTSClassifier", "SVIClassifier", "make_method", "select_methods"]
+__all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "LaplaceClassifier",
+           "NNClassifier", "NUTSClassifier", "SVIClassifier", "make_method", "select_methods"]
 
 #: the entry-point group third-party methods register in
 ENTRY_POINT_GROUP = "bnncompare.methods"
@@ -30,6 +31,7 @@ _BUILTIN: dict[str, type[BaseMLPClassifier]] = {
     "nn": NNClassifier,
     "svi": SVIClassifier,
     "nuts": NUTSClassifier,
+    "laplace": LaplaceClassifier,
 }
 
 
