@@ -132,3 +132,14 @@ def test_map_is_the_nn_fit_and_cost_adds_one_pass(data):
 def test_bad_prior_precision_raises(data, value):
     with pytest.raises(ValueError, match="prior_precision must be a finite number > 0"):
         bc.LaplaceClassifier(prior_precision=value).fit(*data)
+
+
+@pytest.mark.slow
+def test_iris_accuracy_at_quality_settings(iris):
+    """The seed's 4-20-50-20-3 relu net at the documented ``quality`` settings."""
+    est = bc.LaplaceClassifier(hidden_sizes=(20, 50, 20), activation="relu", random_state=0,
+                               **bc.LaplaceClassifier.settings_for("quality", "fast"))
+    est.fit(iris.x_train, iris.y_train)
+    assert est.posterior_precision_.shape == (21 * 3, 21 * 3)  # 20 features + bias, 3 classes
+    accuracy = np.mean(est.predict(iris.x_test) == iris.y_test)
+    assert accuracy >= 0.9, f"iris test accuracy {accuracy:.3f} < 0.9"
