@@ -13,6 +13,7 @@ from bnncompare.methods import (
     LaplaceClassifier,
     NNClassifier,
     NUTSClassifier,
+    SGHMCClassifier,
     SVIClassifier,
     make_method,
 )
@@ -20,5 +21,6 @@ from bnncompare.methods import (
 __version__ = "0.1.0"
 
 __all__ = ["DATASETS", "METHODS", "Dataset", "LaplaceClassifier", "NNClassifier",
-           "NUTSClassifier", "SVIClassifier", "__version__", "load_dataset", "make_method",
+           "NUTSClassifier", "SGHMCClassifier", "SVIClassifier",
+           "__version__", "load_dataset", "make_method",
            "make_ood", "metrics"]

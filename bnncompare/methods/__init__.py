@@ -19,10 +19,12 @@ from bnncompare.methods.base import BaseMLPClassifier
 from bnncompare.methods.laplace import LaplaceClassifier
 from bnncompare.methods.nn import NNClassifier
 from bnncompare.methods.nuts import NUTSClassifier
+from bnncompare.methods.sghmc import SGHMCClassifier
 from bnncompare.methods.svi import SVIClassifier
 
 __all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "LaplaceClassifier",
-           "NNClassifier", "NUTSClassifier", "SVIClassifier", "make_method", "select_methods"]
+           "NNClassifier", "NUTSClassifier", "SGHMCClassifier", "SVIClassifier", "make_method",
+           "select_methods"]
 
 #: the entry-point group third-party methods register in
 ENTRY_POINT_GROUP = "bnncompare.methods"
@@ -32,6 +34,7 @@ _BUILTIN: dict[str, type[BaseMLPClassifier]] = {
     "svi": SVIClassifier,
     "nuts": NUTSClassifier,
     "laplace": LaplaceClassifier,
+    "sghmc": SGHMCClassifier,
 }
 
 
