@@ -97,7 +97,7 @@ class SGHMCClassifier(BaseMLPClassifier):
         "sweep": {"smoke": {"num_samples": 15, "thin": 1, "batch_size": None},
                   "fast": {"num_samples": 50, "thin": 1, "batch_size": None},
                   "full": {"num_samples": 50, "thin": 1, "batch_size": None}},
-        "quality": {"smoke": {"num_samples": 30}, "fast": {"num_samples": 100},
+        "quality": {"smoke": {"num_samples": 20, "thin": 5}, "fast": {"num_samples": 100},
                     "full": {"num_samples": 200}},
     }
 
