@@ -11,15 +11,17 @@ from bnncompare.data import DATASETS, Dataset, load_dataset, make_ood
 from bnncompare.methods import (
     METHODS,
     EnsembleClassifier,
+    LaplaceClassifier,
     MCDropoutClassifier,
     NNClassifier,
     NUTSClassifier,
+    SGHMCClassifier,
     SVIClassifier,
     make_method,
 )
 
 __version__ = "0.1.0"
 
-__all__ = ["DATASETS", "METHODS", "Dataset", "EnsembleClassifier", "MCDropoutClassifier",
-           "NNClassifier", "NUTSClassifier", "SVIClassifier", "__version__", "load_dataset",
-           "make_method", "make_ood", "metrics"]
+__all__ = ["DATASETS", "METHODS", "Dataset", "EnsembleClassifier", "LaplaceClassifier",
+           "MCDropoutClassifier", "NNClassifier", "NUTSClassifier", "SGHMCClassifier",
+           "SVIClassifier", "__version__", "load_dataset", "make_method", "make_ood", "metrics"]

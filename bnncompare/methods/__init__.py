@@ -17,14 +17,17 @@ from importlib.metadata import entry_points
 
 from bnncompare.methods.base import BaseMLPClassifier
 from bnncompare.methods.ensemble import EnsembleClassifier
+from bnncompare.methods.laplace import LaplaceClassifier
 from bnncompare.methods.mcdropout import MCDropoutClassifier
 from bnncompare.methods.nn import NNClassifier
 from bnncompare.methods.nuts import NUTSClassifier
+from bnncompare.methods.sghmc import SGHMCClassifier
 from bnncompare.methods.svi import SVIClassifier
 
 __all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "EnsembleClassifier",
-           "MCDropoutClassifier", "NNClassifier", "NUTSClassifier", "SVIClassifier",
-           "make_method", "select_methods"]
+           "LaplaceClassifier", "MCDropoutClassifier", "NNClassifier", "NUTSClassifier",
+           "SGHMCClassifier", "SVIClassifier", "make_method", "select_methods"]
+
 
 #: the entry-point group third-party methods register in
 ENTRY_POINT_GROUP = "bnncompare.methods"
@@ -35,6 +38,8 @@ _BUILTIN: dict[str, type[BaseMLPClassifier]] = {
     "nuts": NUTSClassifier,
     "ensemble": EnsembleClassifier,
     "mcdropout": MCDropoutClassifier,
+    "laplace": LaplaceClassifier,
+    "sghmc": SGHMCClassifier,
 }
 
 
