@@ -9,8 +9,14 @@ import pytest
 
 from bnncompare import profiles
 from bnncompare.methods import METHODS, NNClassifier
-from bnncompare.profiles import (PROFILES, Cell, budget_factor, budget_label, get_profile,
-                                 parse_hidden)
+from bnncompare.profiles import (
+    PROFILES,
+    Cell,
+    budget_factor,
+    budget_label,
+    get_profile,
+    parse_hidden,
+)
 
 
 class NoBudgetClassifier(NNClassifier):

@@ -130,7 +130,8 @@ def _point(row: pd.Series, metric: str) -> str:
 def front_headline(front: pd.DataFrame, several_machines: bool = False) -> list[str]:
     """One sentence per (machine, dataset) of :func:`pareto_table`: which method is closest
     to the posterior (or has the lowest NLL) within each decade of fit time, e.g. "below
-    1 s: NN x2 (TV 0.031); below 10 s: SVI x1 (TV 0.025); closest overall: ..."."""
+    1 s: A x2 (TV 0.031); below 10 s: B x1 (TV 0.025); closest overall: ..." (A, B: method
+    labels)."""
     lines = []
     for (machine, dataset), rows in front.groupby(["machine", "dataset"], sort=True):
         rows = rows.sort_values("fit_s", kind="stable")

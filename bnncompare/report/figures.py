@@ -325,9 +325,12 @@ def curve_figure(df: pd.DataFrame) -> Figure | None:
             ax.set(xlabel=xlabel, title=f"{where}: vs {xlabel.split(' (')[0]}")
     handles = [Line2D([], [], color=s.color, marker="o", label=s.label)
                for m, s in styles.items() if m in set(points["method"])]
+    handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="none",
+                          markeredgecolor="black", label="ringed: the profile's quality "
+                          "setting (x1)"))
     handles.append(Line2D([], [], color="black", lw=1.2, drawstyle="steps-post",
                           label="Pareto front: best within that cost"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
     return fig
 
 
@@ -348,7 +351,10 @@ def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
         _front_steps(ax, rows, cost, metric, styles)
     ax.set(xscale="log", yscale="log", ylabel=LOSS_LABEL[metric] + " (lower is better)")
     _plain_log(ax.xaxis)
-    _plain_log(ax.yaxis)
+    # losses span less than a decade: label 1, 1.5, 2, 3, 5, 7 of each so the axis reads
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _front_steps(ax, rows: pd.DataFrame, cost: str, metric: str, styles) -> None:
@@ -377,7 +383,7 @@ def reference_entropy_map(dataset: str):
     x, y = (np.asarray(a, float) for a in ref.grid_axes)
     entropy = metrics.predictive_entropy(ref.grid).reshape(len(y), len(x))
     chains = ref.meta.get("settings", {}).get("chains", "?")
-    return x, y, entropy, f"reference posterior ({chains} NUTS chains)"
+    return x, y, entropy, f"reference posterior ({chains} chains)"
 
 
 def _training_points(dataset: str, seed: object):
@@ -427,10 +433,10 @@ def entropy_map_figure(df: pd.DataFrame, dataset: str, reference=None) -> Figure
     train = _training_points(dataset, rows["seed"].iloc[0])
     for ax, (x, y, h, title) in zip(axes, panels, strict=False):
         mesh = ax.pcolormesh(x, y, h, vmin=0.0, vmax=np.log(n_classes), cmap="viridis",
-                             shading="auto", rasterized=True)
+                             shading="gouraud", rasterized=True)
         if train is not None:
-            ax.scatter(train[0][:, 0], train[0][:, 1], c=train[1], cmap="coolwarm", s=6,
-                       edgecolors="white", linewidths=0.3)
+            ax.scatter(train[0][:, 0], train[0][:, 1], c=train[1], cmap="coolwarm", s=7,
+                       edgecolors="black", linewidths=0.3)
         ax.set(title=title, xticks=[], yticks=[], aspect="equal")
         ax.grid(False)
     for ax in axes[len(panels):]:
