@@ -67,11 +67,13 @@ def fit_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = df[df["phase"] == "fit"].copy()
     work = pd.to_numeric(rows["n_grad_evals"], errors="coerce")
     rows["ms_per_grad_eval"] = 1e3 * rows["median_s"] / work.where(work > 0)
+    # the budget column only when the run has quality-vs-compute cells
+    budget = ["budget"] if "budget" in rows and rows["budget"].notna().any() else []
     cols = ["machine", "method", "dataset", "hidden", "axis", "n_train", "num_samples",
-            "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals",
+            *budget, "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals",
             "ms_per_grad_eval"]
     return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
-                                "num_samples"])
+                                "num_samples", *budget])
 
 
 def predict_table(df: pd.DataFrame) -> pd.DataFrame:

@@ -170,3 +170,13 @@ def test_report_writes_the_curves_figure_pareto_table_and_headline(curve_json, t
     assert "- Closest to the reference posterior (TV on test rows) for a given fit time on " \
            "iris: below 1 s:" in readme
     assert "[pareto](tables/pareto.md)" in readme
+
+
+def test_fit_table_shows_the_budget_of_curve_cells(curve_json, frame):
+    from bnncompare.report.tables import fit_table
+
+    table = fit_table(load_runs([curve_json]))
+    first = table[(table["method"] == A) & (table["dataset"] == "iris")]
+    # sorted by axis ("budget" before "none"), then budget: the quality cell has none
+    assert first["budget"].fillna("-").tolist() == ["x0.5", "x2", "-"]
+    assert "budget" not in fit_table(frame).columns  # a run without curve cells
