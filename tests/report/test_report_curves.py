@@ -170,6 +170,10 @@ def test_report_writes_the_curves_figure_pareto_table_and_headline(curve_json, t
     assert "- Closest to the reference posterior (TV on test rows) for a given fit time on " \
            "iris: below 1 s:" in readme
     assert "[pareto](tables/pareto.md)" in readme
+    # the quality line leads with the distance to the posterior of the quality cells (x1)
+    best = METHODS[C].method_label()
+    assert f"Held-out quality on iris: best TV to the reference posterior (test rows) {best} " \
+           "0.010 (" in readme
 
 
 def test_fit_table_shows_the_budget_of_curve_cells(curve_json, frame):
