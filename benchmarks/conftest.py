@@ -20,7 +20,7 @@ import torch
 
 import bnncompare
 from bnncompare import data
-from bnncompare.evaluate import cost_summary, evaluate, predict_ms_per_example
+from bnncompare.evaluate import cost_summary, evaluate, grid_entropy, predict_ms_per_example
 from bnncompare.methods import METHODS, make_method
 from bnncompare.profiles import SEED, Cell, Profile, default_profile_name, get_profile
 
@@ -163,6 +163,15 @@ def workload(params: dict, ds: data.Dataset, **more) -> dict:
             "n_features": int(ds.n_features), "n_classes": int(ds.n_classes), **more}
 
 
+def budget_setting(method: str, params: dict) -> str:
+    """The keywords that set ``method``'s compute budget, as fitted: ``"num_epochs=150"``
+    (those ``scale_budget`` changes; empty for a method without a budget axis)."""
+    cls = METHODS[method]
+    full = {**cls().get_params(), **params}
+    keys = [k for k, v in cls.scale_budget(full, 2.0).items() if full.get(k) != v]
+    return ", ".join(f"{k}={full[k]}" for k in keys)
+
+
 @pytest.fixture(scope="session")
 def profile(request) -> Profile:
     return profile_of(request.config)
@@ -206,6 +215,10 @@ def time_fit(benchmark, profile, device):
         if axis == "none":  # quality cells: the test-time cost column of the quality table
             benchmark.extra_info["predict_ms_per_example"] = predict_ms_per_example(
                 est, ds.x_test)
+            if ds.n_features == 2:  # the entropy map over the plane of a 2-D dataset
+                benchmark.extra_info.update(grid_entropy(est, ds))
+        if axis in ("none", "budget"):  # a point of the quality-vs-compute curve
+            benchmark.extra_info["budget_setting"] = budget_setting(cell.method, params)
         return est
 
     return run

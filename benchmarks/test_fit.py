@@ -3,7 +3,9 @@
 Theory (REFERENCE.md): with full-batch, fixed step counts every method's fit costs
 ``steps * n * P`` (exponent 1 in ``n_train``, 0 in gradient evaluations); a method that draws
 at fit (NUTS) costs ``(warmup + S) * L * n * P`` (exponent 1 in S, affine: warmup is the
-constant). Each test's arguments are the axes its cells carry (``conftest.pytest_generate_tests``).
+constant). The quality-vs-compute curve scales each method's own budget (``budget_param``:
+epochs, steps, draws, members) by the profile's factors; its x1 point is the quality cell.
+Each test's arguments are the axes its cells carry (``conftest.pytest_generate_tests``).
 """
 
 from __future__ import annotations
@@ -28,3 +30,8 @@ def test_fit_vs_num_samples(time_fit, profile, method, dataset, n_train, num_sam
 @pytest.mark.cells("quality")
 def test_quality(time_fit, profile, method, dataset, hidden):
     time_fit(Cell(method, dataset, hidden), axis="none", rounds=profile.quality_rounds)
+
+
+@pytest.mark.cells("curve")
+def test_quality_curve(time_fit, profile, method, dataset, budget, hidden):
+    time_fit(Cell(method, dataset, hidden, budget=budget), axis="budget", rounds=1)

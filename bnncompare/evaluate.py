@@ -14,7 +14,11 @@ from bnncompare import data, metrics
 from bnncompare.methods.base import BaseMLPClassifier
 from bnncompare.reference import reference_scores
 
-__all__ = ["cost_summary", "evaluate", "label_index", "predict_ms_per_example"]
+__all__ = ["GRID_POINTS", "cost_summary", "evaluate", "grid_entropy", "label_index",
+           "predict_ms_per_example"]
+
+#: points per axis of the entropy map of a 2-D dataset (40 x 40 = 1600 values in the JSON)
+GRID_POINTS = 40
 
 
 def label_index(est: BaseMLPClassifier, y) -> np.ndarray:
@@ -83,3 +87,29 @@ def predict_ms_per_example(est: BaseMLPClassifier, x: np.ndarray, repeats: int =
         est.predict_proba(x)
         times.append(time.perf_counter() - start)
     return 1e3 * float(np.median(times)) / len(x)
+
+
+def grid_entropy(est: BaseMLPClassifier, ds: data.Dataset, n: int = GRID_POINTS) -> dict:
+    """Predictive entropy of ``est`` over the input plane of a 2-D dataset, JSON-ready.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    ds : Dataset
+        With two features (``data.input_grid``).
+    n : int, default=GRID_POINTS
+        Points per axis.
+
+    Returns
+    -------
+    dict
+        ``grid_entropy``: (n, n) nested lists, second feature down the rows (as
+        ``pcolormesh(grid_x, grid_y, values)`` expects), entropy of ``predict_proba`` in nats
+        rounded to 3 decimals (a map, not a measurement: 1e-3 nats is below what a colour
+        scale shows); ``grid_x``, ``grid_y``: the axes, rounded to 4 decimals.
+    """
+    points, axes = data.input_grid(ds, n)
+    entropy = metrics.predictive_entropy(est.predict_proba(points)).reshape(n, n)
+    return {"grid_entropy": np.round(entropy, 3).tolist(),
+            "grid_x": np.round(axes[0].astype(float), 4).tolist(),
+            "grid_y": np.round(axes[1].astype(float), 4).tolist()}

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from bnncompare.methods import METHODS, select_methods
 
-__all__ = ["AXES", "PROFILES", "SEED", "Cell", "Profile", "QualitySetting", "default_profile_name",
-           "get_profile", "hidden_label", "parse_hidden"]
+__all__ = ["AXES", "PROFILES", "SEED", "Cell", "Profile", "QualitySetting", "budget_factor",
+           "budget_label", "default_profile_name", "get_profile", "hidden_label", "parse_hidden"]
 
 #: every benchmark parameter, in the order they appear in test ids and in the JSON ``params``;
 #: a cell carries only the ones that change its own work
-AXES = ("method", "dataset", "n_train", "n_test", "num_samples", "hidden")
+AXES = ("method", "dataset", "n_train", "n_test", "num_samples", "budget", "hidden")
 #: the one seed of every benchmark (estimators, datasets, OOD draws)
 SEED = 0
 
@@ -39,6 +39,28 @@ def parse_hidden(label: str) -> tuple[int, ...]:
     return () if label == "none" else tuple(int(h) for h in label.split("x"))
 
 
+def budget_label(factor: float) -> str:
+    """``0.5 -> "x0.5"``: a compute-budget factor as a plain-string benchmark parameter."""
+    return f"x{factor:g}"
+
+
+def budget_factor(label: str) -> float:
+    """Inverse of :func:`budget_label` (``"x0.5" -> 0.5``).
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is not ``"x"`` followed by a positive number.
+    """
+    try:
+        factor = float(str(label).removeprefix("x")) if str(label).startswith("x") else -1.0
+    except ValueError:
+        factor = -1.0
+    if not factor > 0:
+        raise ValueError(f"budget label must look like 'x0.5', got {label!r}")
+    return factor
+
+
 @dataclass(frozen=True)
 class Cell:
     """One benchmark cell. Axes that do not change the cell's work are None (and absent from
@@ -50,6 +72,7 @@ class Cell:
     n_train: int | None = None
     n_test: int | None = None
     num_samples: int | None = None
+    budget: str | None = None  # quality-vs-compute cells: the budget factor, "x0.5"
 
     def params(self) -> dict:
         """The cell's axes in ``AXES`` order, None ones left out (plain str/int only)."""
@@ -62,6 +85,7 @@ class Cell:
         parts = [self.dataset, self.method]
         parts += [f"{tag}{getattr(self, axis)}" for axis, tag in tags.items()
                   if getattr(self, axis) is not None]
+        parts += [self.budget] if self.budget is not None else []
         return "-".join([*parts, self.hidden])
 
 
@@ -97,6 +121,10 @@ class Profile:
     peer_steps: int = 200
     peer_nuts_iters: int = 20
     methods: tuple[str, ...] = ()  # empty: every registered method
+    #: quality-vs-compute curves: each method's budget (``budget_param``) times these factors,
+    #: on these quality datasets; factor 1 is the quality cell itself (not measured twice)
+    budget_factors: tuple[float, ...] = (1.0,)
+    curve_datasets: tuple[str, ...] = ()
 
     def with_methods(self, names: str | None) -> Profile:
         """This profile restricted to the comma-separated ``names`` (None: all)."""
@@ -134,6 +162,32 @@ class Profile:
         """The seed's own setting (iris, 20x50x20) and the other quality datasets."""
         return [Cell(m, q.dataset, q.hidden) for q in self.quality for m in self.method_names]
 
+    def curve_cells(self) -> list[Cell]:
+        """Quality vs compute: every method with a budget axis (``budget_param``) at each of
+        ``budget_factors`` on each of ``curve_datasets``, fitted with its quality settings
+        scaled by ``scale_budget``. Factor 1, and any factor whose rounded keywords repeat an
+        earlier point's, is left out: the quality cell (read as budget x1) is that point, and
+        a method without a budget axis is that one point."""
+        cells = []
+        for dataset in self.curve_datasets:
+            hidden = self._quality_setting(dataset).hidden
+            for m in self.method_names:
+                seen = [self.fit_params(Cell(m, dataset, hidden))]
+                for factor in self.budget_factors if METHODS[m].budget_param else ():
+                    cell = Cell(m, dataset, hidden, budget=budget_label(factor))
+                    params = self.fit_params(cell)
+                    if params not in seen:
+                        seen.append(params)
+                        cells.append(cell)
+        return cells
+
+    def _quality_setting(self, dataset: str) -> QualitySetting:
+        for q in self.quality:
+            if q.dataset == dataset:
+                return q
+        raise ValueError(f"curve dataset {dataset!r} is not a quality dataset of profile "
+                         f"{self.name!r} ({[q.dataset for q in self.quality]})")
+
     # -- estimator settings ---------------------------------------------------------------
     def fit_params(self, cell: Cell) -> dict:
         """Keywords for ``make_method(cell.method, ...)`` to fit ``cell``.
@@ -141,14 +195,18 @@ class Profile:
         Synthetic cells use the method's ``sweep`` settings (full-batch, fixed step counts, so
         fit cost is ``steps * n * P``); the quality datasets its ``quality`` settings. A cell's
         ``num_samples`` is the draws made at fit for methods that have them; a predict cell's
-        estimator is fitted with the largest S of the grid so that every S can be served.
+        estimator is fitted with the largest S of the grid so that every S can be served. A
+        curve cell's ``budget`` scales the quality settings (``cls.scale_budget``).
         """
         cls = METHODS[cell.method]
         params = {"hidden_sizes": parse_hidden(cell.hidden), "random_state": SEED}
         quality = {q.dataset: q for q in self.quality}
         if cell.dataset in quality:
             params["activation"] = quality[cell.dataset].activation
-            return {**params, **cls.settings_for("quality", self.name)}
+            params.update(cls.settings_for("quality", self.name))
+            if cell.budget is not None:
+                params = cls.scale_budget(params, budget_factor(cell.budget))
+            return params
         params.update(cls.settings_for("sweep", self.name))
         if cls.fit_draws_param and cell.num_samples is not None:
             params[cls.fit_draws_param] = (cell.num_samples if cell.n_test is None
@@ -162,13 +220,16 @@ PROFILES: dict[str, Profile] = {
         fit_draws_grid=(10, 20, 40), n_test_grid=(100, 1000), fit_rounds=5,
         predict_rounds=7, quality_rounds=3, base_n_train=200, base_n_test=200,
         quality=(QualitySetting("iris", "20x50x20"),),
+        budget_factors=(0.5, 1.0), curve_datasets=("iris",),
         peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6,
     ),
     "fast": Profile(
         name="fast", n_train_grid=(100, 300, 1000, 3000, 10000, 30000),
         num_samples_grid=(1, 10, 100, 1000), fit_draws_grid=(25, 50, 100, 200, 400),
         n_test_grid=(100, 1000, 10000), fit_rounds=3, predict_rounds=5, quality_rounds=1,
-        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50")),
+        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50"),
+                 QualitySetting("moons", "16x16")),
+        budget_factors=(0.25, 0.5, 1.0, 2.0), curve_datasets=("iris", "moons"),
         peer_nuts_iters=30,
     ),
     "full": Profile(
@@ -176,7 +237,9 @@ PROFILES: dict[str, Profile] = {
         num_samples_grid=(1, 10, 100, 1000, 10000),
         fit_draws_grid=(25, 50, 100, 200, 400, 800), n_test_grid=(100, 1000, 10000),
         fit_rounds=3, predict_rounds=7, quality_rounds=3,
-        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50")),
+        quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50"),
+                 QualitySetting("moons", "16x16")),
+        budget_factors=(0.125, 0.25, 0.5, 1.0, 2.0, 4.0), curve_datasets=("iris", "moons"),
         peer_steps=500, peer_nuts_iters=50,
     ),
 }

@@ -29,6 +29,11 @@ GENERATED = ("tables", "figures", "README.md")
 CAPTIONS = {
     "quality": "Held-out quality and cost per method and dataset",
     "uncertainty": 'Can it say "I don\'t know"? Test vs out-of-distribution inputs',
+    "pareto": "Quality vs compute, the Pareto front over every method's budget points: "
+              "nothing cheaper is better. Loss: tv_test (mean total variation to the reference "
+              "posterior on test rows) or nll (test NLL, where no reference is stored); "
+              "lower Value is better; Budget x1 is the profile's quality setting, xF its "
+              "budget keywords (Budget setting) scaled by F",
     "exponents": "Empirical complexity exponents: t = c0 + c1·x^b, 95 % bootstrap interval "
                  "over rounds; Flag names the interval (time, work) that excludes theory; "
                  "b reads inconclusive, with the reason, when it is on the upper bound of "

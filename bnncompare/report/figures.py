@@ -20,22 +20,29 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from bnncompare import data, metrics
 from bnncompare.report.complexity import SERIES_KEYS, sweep_series
+from bnncompare.report.curves import LOSS_LABEL, curve_points, loss_metric, pareto_front, step_front
 from bnncompare.report.method_meta import OTHER_COLOR, MethodStyle, method_order, method_styles
 
 __all__ = [
     "FIGURES",
     "PEER_COLOR",
-    "cost_vs_quality",
+    "curve_figure",
+    "entropy_map",
+    "entropy_map_figure",
     "fit_vs_n_train",
     "fit_vs_num_samples",
     "i_dont_know",
     "peer_ratios",
     "predict_vs_n_test",
     "predict_vs_num_samples",
+    "quality_vs_compute",
     "quality_vs_num_samples",
+    "reference_entropy_map",
     "styles_of",
     "sweep_figure",
     "write_figures",
@@ -286,45 +293,158 @@ def quality_vs_num_samples(df, exps, path, *, normalise=False):
     return _save(fig, path)
 
 
-def pareto_front(cost: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Boolean mask of points no other point beats on both cost and loss (lower is better)."""
-    cost, loss = np.asarray(cost, float), np.asarray(loss, float)
-    better = (cost[None, :] <= cost[:, None]) & (loss[None, :] <= loss[:, None])
-    strictly = (cost[None, :] < cost[:, None]) | (loss[None, :] < loss[:, None])
-    return ~np.any(better & strictly, axis=1)
+def quality_vs_compute(df, exps, path, *, normalise=False):
+    """:func:`curve_figure`, saved to ``path`` (None when there is no quality point)."""
+    fig = curve_figure(df)
+    return None if fig is None else _save(fig, path)
 
 
-def cost_vs_quality(df, exps, path, *, normalise=False):
-    """Fit seconds against test NLL per dataset; the Pareto front is joined and ringed."""
-    rows = df[(df["phase"] == "fit") & (df["axis"] == "none") & df["nll"].notna()]
+def curve_figure(df: pd.DataFrame) -> Figure | None:
+    """Quality against compute along each method's budget axis, with the Pareto front.
+
+    One row per (machine, dataset): fit seconds (left) and gradient evaluations (right), log
+    scale, against TV to the reference posterior on test rows (test NLL where the dataset has
+    no reference). One line per method through its budgets (labelled x0.25, x1...; x1, ringed,
+    is the profile's quality setting); the staircase is the front: at any x, the lowest loss
+    reached within that cost, coloured by the method that reaches it.
+    """
+    points = curve_points(df)
+    keys = sorted({(m, d) for m, d in zip(points["machine"], points["dataset"], strict=True)})
+    if not keys:
+        return None
+    styles = styles_of(df)
+    several = len({m for m, _ in keys}) > 1
+    fig = _new_figure(11.0, 3.6 * len(keys) + 0.9)
+    axes = np.atleast_2d(fig.subplots(len(keys), 2, squeeze=False))
+    for row, (machine, dataset) in zip(axes, keys, strict=True):
+        rows = points[(points["machine"] == machine) & (points["dataset"] == dataset)]
+        where = f"{dataset} ({_short_machine(machine)})" if several else dataset
+        for ax, cost, xlabel in zip(row, ("fit_s", "n_grad_evals"),
+                                    ("fit time (s)", "gradient evaluations"), strict=True):
+            _curve_panel(ax, rows, cost, styles)
+            ax.set(xlabel=xlabel, title=f"{where}: vs {xlabel.split(' (')[0]}")
+    handles = [Line2D([], [], color=s.color, marker="o", label=s.label)
+               for m, s in styles.items() if m in set(points["method"])]
+    handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="none",
+                          markeredgecolor="black", label="ringed: the profile's quality "
+                          "setting (x1)"))
+    handles.append(Line2D([], [], color="black", lw=1.2, drawstyle="steps-post",
+                          label="Pareto front: best within that cost"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
+    return fig
+
+
+def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
+    metric = loss_metric(rows)
+    rows = rows[rows[metric].notna() & (rows[cost] > 0)]
+    for method in method_order(rows["method"]):
+        own = rows[rows["method"] == method].sort_values("factor")
+        style = _style(styles, method)
+        ax.plot(own[cost], own[metric], "o-", color=style.color, ms=5, lw=1.2, zorder=3)
+        x1 = own[own["budget"] == "x1"]
+        ax.scatter(x1[cost], x1[metric], s=60, facecolors="none", edgecolors="black",
+                   linewidths=1.2, zorder=4)
+        for _, r in own.iterrows():
+            ax.annotate(r["budget"], (r[cost], r[metric]), xytext=(3, 3), fontsize=6,
+                        textcoords="offset points", color="#333333")
+    if len(rows):
+        _front_steps(ax, rows, cost, metric, styles)
+    ax.set(xscale="log", yscale="log", ylabel=LOSS_LABEL[metric] + " (lower is better)")
+    _plain_log(ax.xaxis)
+    # losses span less than a decade: label 1, 1.5, 2, 3, 5, 7 of each so the axis reads
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _front_steps(ax, rows: pd.DataFrame, cost: str, metric: str, styles) -> None:
+    """The front as a staircase, each step underlaid in the colour of its method."""
+    front = rows[pareto_front(rows[cost], rows[metric])].sort_values([cost, metric])
+    x_max = float(rows[cost].max()) * 1.5
+    x, y = step_front(front[cost], front[metric], x_max)
+    ax.plot(x, y, drawstyle="steps-post", color="black", lw=1.2, zorder=2)
+    for i, (_, r) in enumerate(front.iterrows()):
+        ax.plot([x[i], x[i + 1]], [y[i], y[i]], color=_style(styles, r["method"]).color,
+                lw=7, alpha=0.3, solid_capstyle="butt", zorder=1)
+
+
+# -- the entropy map of a 2-D dataset ---------------------------------------------------------
+
+def reference_entropy_map(dataset: str):
+    """``(x, y, H, title)`` of the stored reference posterior's predictive entropy over the
+    plane of ``dataset`` (``bnncompare.reference``), or None when there is none."""
+    try:
+        from bnncompare.reference import find_reference
+    except ImportError:  # a checkout without reference posteriors
+        return None
+    ref = find_reference(dataset)
+    if ref is None or ref.grid is None or ref.grid_axes is None:
+        return None
+    x, y = (np.asarray(a, float) for a in ref.grid_axes)
+    entropy = metrics.predictive_entropy(ref.grid).reshape(len(y), len(x))
+    chains = ref.meta.get("settings", {}).get("chains", "?")
+    return x, y, entropy, f"reference posterior ({chains} chains)"
+
+
+def _training_points(dataset: str, seed: object):
+    """Training inputs and labels of ``dataset`` (regenerated from its seed), or None."""
+    try:
+        ds = data.load_dataset(str(dataset), seed=int(seed) if pd.notna(seed) else 0)
+    except (ValueError, OSError):
+        return None
+    return ds.x_train, ds.y_train
+
+
+def _map_rows(df: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    rows = df[(df["phase"] == "fit") & (df["axis"] == "none") & (df["dataset"] == dataset)
+              & df["grid_entropy"].map(lambda v: isinstance(v, list) and len(v) > 0)]
+    if rows.empty:
+        return rows
+    rows = rows[rows["machine"] == sorted(rows["machine"].astype(str))[0]]
+    order = method_order(rows["method"])
+    return rows.assign(_rank=rows["method"].map(lambda m: order.index(str(m)))).sort_values(
+        "_rank", kind="stable")
+
+
+def entropy_map(df, exps, path, *, dataset: str, reference=None, normalise=False):
+    """:func:`entropy_map_figure`, saved to ``path`` (None when no map was recorded)."""
+    fig = entropy_map_figure(df, dataset, reference)
+    return None if fig is None else _save(fig, path)
+
+
+def entropy_map_figure(df: pd.DataFrame, dataset: str, reference=None) -> Figure | None:
+    """Per method, predictive entropy over the input plane of a 2-D dataset with the
+    training points, beside the reference posterior's map (``reference``: the tuple of
+    :func:`reference_entropy_map`, or None). One colour scale, 0 to log C nats."""
+    rows = _map_rows(df, dataset)
     if rows.empty:
         return None
     styles = styles_of(df)
-    datasets = sorted(rows["dataset"].unique())
-    fig = _new_figure(4.2 * len(datasets), 3.8)
-    for ax, dataset in zip(np.atleast_1d(fig.subplots(1, len(datasets))), datasets,
-                           strict=True):
-        _cost_panel(ax, rows[rows["dataset"] == dataset], dataset, styles)
-    return _save(fig, path)
-
-
-def _cost_panel(ax, rows: pd.DataFrame, dataset: str, styles) -> None:
-    cost, loss = rows["median_s"].to_numpy(float), rows["nll"].to_numpy(float)
-    front = pareto_front(cost, loss)
-    order = np.argsort(cost[front], kind="stable")
-    ax.plot(cost[front][order], loss[front][order], "-", color="black", lw=1, zorder=1,
-            label="Pareto front")
-    several = rows["machine"].nunique() > 1
-    for (_, r), on_front in zip(rows.iterrows(), front, strict=True):
-        style = _style(styles, r["method"])
-        label = f"{style.label} ({_short_machine(r['machine'])})" if several else style.label
-        ax.scatter(r["median_s"], r["nll"], s=70 if on_front else 40, zorder=2,
-                   color=style.color, edgecolors="black" if on_front else "none",
-                   linewidths=1.5, label=label)
-    ax.set(xscale="log", xlabel="fit time (s)", ylabel="test NLL (lower is better)",
-           title=f"Cost vs quality: {dataset}")
-    _plain_log(ax.xaxis)
-    ax.legend()
+    panels = ([reference] if reference is not None else []) + [
+        (np.asarray(r["grid_x"], float), np.asarray(r["grid_y"], float),
+         np.asarray(r["grid_entropy"], float), _style(styles, r["method"]).label)
+        for _, r in rows.iterrows()]
+    n_classes = int(rows["entropy_bins"].map(lambda b: round(np.exp(b[-1])) if isinstance(
+        b, list) and b else 0).max()) or 2
+    cols = min(len(panels), 4)
+    n_rows = -(-len(panels) // cols)
+    fig = _new_figure(3.0 * cols + 0.8, 2.9 * n_rows + 0.5)
+    axes = np.atleast_1d(fig.subplots(n_rows, cols, squeeze=False).ravel())
+    train = _training_points(dataset, rows["seed"].iloc[0])
+    for ax, (x, y, h, title) in zip(axes, panels, strict=False):
+        mesh = ax.pcolormesh(x, y, h, vmin=0.0, vmax=np.log(n_classes), cmap="viridis",
+                             shading="gouraud", rasterized=True)
+        if train is not None:
+            ax.scatter(train[0][:, 0], train[0][:, 1], c=train[1], cmap="coolwarm", s=7,
+                       edgecolors="black", linewidths=0.3)
+        ax.set(title=title, xticks=[], yticks=[], aspect="equal")
+        ax.grid(False)
+    for ax in axes[len(panels):]:
+        ax.set_axis_off()
+    fig.colorbar(mesh, ax=list(axes), shrink=0.8, label="predictive entropy (nats)")
+    fig.suptitle(f"Where does it know? Predictive entropy over the {dataset} plane "
+                 "(dots: training points)")
+    return fig
 
 
 # -- peers --------------------------------------------------------------------------------
@@ -413,6 +533,11 @@ def _coverage_panel(ax, rows: pd.DataFrame, styles) -> None:
 
 # -- all ----------------------------------------------------------------------------------
 
+def _map_datasets(df: pd.DataFrame) -> set[str]:
+    has_map = df["grid_entropy"].map(lambda v: isinstance(v, list) and len(v) > 0)
+    return {str(d) for d in df.loc[has_map & (df["phase"] == "fit"), "dataset"]}
+
+
 FigureFn = Callable[..., Path | None]
 FIGURES: dict[str, FigureFn] = {
     "fit_vs_n_train": fit_vs_n_train,
@@ -420,7 +545,7 @@ FIGURES: dict[str, FigureFn] = {
     "predict_vs_n_test": predict_vs_n_test,
     "fit_vs_num_samples": fit_vs_num_samples,
     "quality_vs_num_samples": quality_vs_num_samples,
-    "cost_vs_quality": cost_vs_quality,
+    "quality_vs_compute": quality_vs_compute,
     "peer_ratios": peer_ratios,
 }
 
@@ -435,4 +560,7 @@ def write_figures(df: pd.DataFrame, exps: pd.DataFrame, out_dir: Path, *,
         for dataset in sorted(df.loc[df["phase"] == "fit", "dataset"].dropna().unique()):
             written.append(i_dont_know(df, exps, out_dir / f"i_dont_know_{dataset}.png",
                                        dataset=dataset, normalise=normalise))
+        for dataset in sorted(_map_datasets(df)):
+            written.append(entropy_map(df, exps, out_dir / f"entropy_map_{dataset}.png",
+                                       dataset=dataset, reference=reference_entropy_map(dataset)))
     return [p for p in written if p is not None]

@@ -40,6 +40,9 @@ HEADERS = {
     "predictive_r_hat_max": "Predictive R-hat max", "ms_per_grad_eval": "ms/grad eval",
     "inconclusive": "Inconclusive because", "inconclusive_work": "Work inconclusive because",
     "calib_drift": "Calibration drift",
+    "budget": "Budget", "budget_setting": "Budget setting", "metric": "Loss", "value": "Value",
+    "tv_test": "TV test", "tv_ood": "TV OOD", "agreement_test": "Agreement test",
+    "agreement_ood": "Agreement OOD",
 }
 
 #: value column -> column holding the reason it is inconclusive ("" when it is not): the
@@ -50,7 +53,8 @@ INCONCLUSIVE = "inconclusive"
 _FORMATS = {
     ".3f": ["accuracy", "nll", "brier", "ece", "ood_auroc", "ood_auroc_mi",
             "mean_entropy_test", "mean_entropy_ood", "sel_acc_80", "r_hat_max",
-            "predictive_r_hat_max"],
+            "predictive_r_hat_max", "tv_test", "tv_ood", "agreement_test", "agreement_ood",
+            "value"],
     ".2f": ["b", "b_lo", "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo",
             "b_work_hi", "naive_slope_work", "theory_exponent_work", "mean_tree_depth",
             "frac_at_max_depth", "calib_drift"],

@@ -31,7 +31,7 @@ AXES = ("n_train", "n_test", "num_samples")
 
 CORE_COLUMNS = [
     "run", "machine", "profile", "phase", "method", "dataset", "task", "axis",
-    "n_train", "n_test", "num_samples", "hidden",
+    "n_train", "n_test", "num_samples", "budget", "hidden",
     "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "times",
     "calib_median_s", "median_norm", "calib_kind", "workload",
     "name", "commit", "dirty", "datetime", "bnncompare", "torch", "pyro", "python",
@@ -50,6 +50,8 @@ EXTRA_COLUMNS = [
     "entropy_bins", "entropy_hist_test", "entropy_hist_ood", "coverages",
     "selective_accuracy", "ood_kind",
     "unit", "units_per_round", "s_per_unit", "ratio_vs_bnncompare", "compile_s",
+    "tv_test", "tv_ood", "agreement_test", "agreement_ood", "budget_setting",
+    "grid_entropy", "grid_x", "grid_y",
 ]
 
 
@@ -151,6 +153,7 @@ def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float) -> d
         "dataset": params.get("dataset"),
         "task": params.get("task"),
         "hidden": params.get("hidden"),
+        "budget": params.get("budget"),
         "axis": extra.get("axis", "none"),
         "profile": extra.get("profile", meta["profile"]),
         **{axis: params.get(axis) for axis in AXES},

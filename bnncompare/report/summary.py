@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bnncompare.report.complexity import B_MAX, DRIFT_B_TOL, MAX_WIDTH
+from bnncompare.report.curves import front_headline
 from bnncompare.report.formatting import format_cell, markdown_table
 from bnncompare.report.method_meta import label_of, method_styles, reference_method
 
@@ -123,7 +124,10 @@ def _quality_lines(quality: pd.DataFrame) -> list[str]:
     lines = []
     for rows, several in _per_machine_dataset(quality):
         parts = []
-        for metric, label in (("nll", "NLL"), ("ece", "ECE"), ("accuracy", "accuracy")):
+        for metric, label in (("tv_test", "TV to the reference posterior (test rows)"),
+                              ("nll", "NLL"), ("ece", "ECE"), ("accuracy", "accuracy")):
+            if metric not in rows:
+                continue
             valid = rows.dropna(subset=[metric])
             if valid.empty:
                 continue
@@ -196,6 +200,8 @@ def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> li
     empty = pd.DataFrame(columns=["machine"])
     get = lambda name: tables.get(name, empty)  # noqa: E731
     lines = _exponent_lines(exps) if len(exps) else []
+    if len(get("pareto")):
+        lines += front_headline(get("pareto"), get("pareto")["machine"].nunique() > 1)
     if len(get("quality")):
         lines += _cost_lines(get("quality")) + _quality_lines(get("quality"))
     if len(get("uncertainty")):

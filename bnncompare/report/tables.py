@@ -11,15 +11,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bnncompare.report.curves import curve_points, pareto_table
 from bnncompare.report.method_meta import method_order
 
 __all__ = [
     "DIAGNOSTIC_COLUMNS",
+    "REFERENCE_COLUMNS",
     "R_HAT_LIMIT",
     "build_tables",
     "diagnostics_table",
     "exponents_table",
     "fit_table",
+    "pareto_front_table",
     "peers_table",
     "predict_table",
     "quality_table",
@@ -28,6 +31,9 @@ __all__ = [
 ]
 
 R_HAT_LIMIT = 1.1
+#: scores against a stored reference posterior (``bnncompare.reference``); a table shows
+#: those recorded
+REFERENCE_COLUMNS = ("tv_test", "tv_ood", "agreement_test", "agreement_ood")
 #: per-fit diagnostics a method may record (flat ``extra_info`` keys); a table shows those
 #: present, for every method that recorded any
 DIAGNOSTIC_COLUMNS = ("r_hat_max", "predictive_r_hat_max", "ess_min", "ess_median",
@@ -61,11 +67,13 @@ def fit_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = df[df["phase"] == "fit"].copy()
     work = pd.to_numeric(rows["n_grad_evals"], errors="coerce")
     rows["ms_per_grad_eval"] = 1e3 * rows["median_s"] / work.where(work > 0)
+    # the budget column only when the run has quality-vs-compute cells
+    budget = ["budget"] if "budget" in rows and rows["budget"].notna().any() else []
     cols = ["machine", "method", "dataset", "hidden", "axis", "n_train", "num_samples",
-            "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals",
+            *budget, "median_s", "iqr_s", "min_s", "rounds", "median_norm", "n_grad_evals",
             "ms_per_grad_eval"]
     return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
-                                "num_samples"])
+                                "num_samples", *budget])
 
 
 def predict_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +94,9 @@ def _quality_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     """uncertainty-baselines style: Method | Dataset | Accuracy | NLL | Brier | ECE | Fit s |
-    Predict ms/example | #params.
+    Predict ms/example | #params, then the total variation to and agreement with the
+    reference posterior on test rows and OOD inputs (:data:`REFERENCE_COLUMNS`) when any
+    cell recorded them.
 
     Predict ms/example is the fit entry's own ``extra_info.predict_ms_per_example`` when
     recorded, else from the predict benchmark of the same machine, method and dataset
@@ -97,6 +107,7 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     rows["ms_per_example"] = [_predict_ms(df, r) for _, r in rows.iterrows()]
     cols = ["machine", "method", "dataset", "accuracy", "nll", "brier", "ece", "fit_s",
             "ms_per_example", "n_params"]
+    cols += [c for c in REFERENCE_COLUMNS if c in rows and rows[c].notna().any()]
     return _select(rows, cols, ["machine", "dataset", "method"])
 
 
@@ -166,11 +177,18 @@ def _diagnostic_flag(row: pd.Series) -> str:
     return ", ".join(flags)
 
 
+def pareto_front_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The Pareto front of fit seconds against TV to the reference posterior (test NLL where
+    none is stored) over every method's budget points (:mod:`bnncompare.report.curves`)."""
+    return pareto_table(curve_points(df))
+
+
 def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """All non-empty tables by file stem, in the order the README lists them."""
     tables = {
         "quality": quality_table(df),
         "uncertainty": uncertainty_table(df),
+        "pareto": pareto_front_table(df),
         "exponents": exponents_table(exps),
         "peers": peers_table(df),
         "diagnostics": diagnostics_table(df),

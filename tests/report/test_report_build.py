@@ -12,10 +12,11 @@ from bnncompare.report import ReportInputError, build_report
 
 FIGURES = {
     "fit_vs_n_train.png", "predict_vs_num_samples.png", "predict_vs_n_test.png",
-    "fit_vs_num_samples.png", "quality_vs_num_samples.png", "cost_vs_quality.png",
+    "fit_vs_num_samples.png", "quality_vs_num_samples.png", "quality_vs_compute.png",
     "peer_ratios.png", "i_dont_know_iris.png", "i_dont_know_digits.png",
 }
-TABLES = {"quality", "uncertainty", "exponents", "peers", "diagnostics", "fit", "predict"}
+TABLES = {"quality", "uncertainty", "pareto", "exponents", "peers", "diagnostics", "fit",
+          "predict"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -86,7 +86,7 @@ def test_params_missing_per_group_still_report(contract_report):
     assert len(exps) == 10
     assert {p.name for p in result["figures"]} >= {"fit_vs_n_train.png",
                                                     "fit_vs_num_samples.png",
-                                                    "cost_vs_quality.png"}
+                                                    "quality_vs_compute.png"}
     quality = (out / "tables" / "quality.md").read_text(encoding="utf-8")
     assert "0.431" in quality      # predict ms/example still found without shared sizes
 
