@@ -69,6 +69,17 @@ def pytest_generate_tests(metafunc):
                          ids=[c.id for c in cells])
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Drop a benchmark cut short before its first round (Ctrl-C or a time limit's SIGINT
+    mid-cell) before pytest-benchmark writes the JSON: its empty stats would make the writer
+    fail (``min()`` of no rounds) and lose every finished cell with it."""
+    bench = getattr(session.config, "_benchmarksession", None)
+    if bench is not None:
+        bench.benchmarks[:] = [b for b in bench.benchmarks if b.stats.data]
+    yield
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Calibration (every kind) first, halfway and last, whatever subset was selected."""
     calibration = {}
