@@ -64,15 +64,17 @@ def run_shard(spec: dict) -> dict:
     if not (bench / "conftest.py").is_file():
         raise FileNotFoundError(f"worker {worker.name}: no bnncompare checkout at {bench}")
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "shard.json"
+        out, skipped = Path(tmp) / "shard.json", Path(tmp) / "skipped.txt"
         cmd = [sys.executable, "-m", "pytest", *spec["nodeids"], f"--benchmark-json={out}",
-               "-q", *spec["args"]]
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+               "-q", "-p", "bnncompare.shards", *spec["args"]]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               shards.SKIPPED_ENV: str(skipped)}
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True, env=env,
                               preexec_fn=_die_with_parent, check=False)
         doc = json.loads(out.read_text()) if out.is_file() and out.stat().st_size else None
+        skips = skipped.read_text().split() if skipped.is_file() else []
     return {"shard": spec["shard"], "worker": str(worker.name), "address": worker.address,
-            "returncode": proc.returncode, "json": doc,
+            "returncode": proc.returncode, "json": doc, "skipped": skips,
             "log": "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])}
 
 
@@ -160,6 +162,7 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
             result = _result(future, shard, log)
             results.append(result)
             done = {b["fullname"] for b in (result["json"] or {}).get("benchmarks", [])}
+            done.update(result.get("skipped", []))  # skipped cells are done, not failed
             left = [n for n in shard.nodeids if n not in done]
             if left and attempt < RETRIES:
                 retry = shards.Shard(shard.name, tuple(left), 0.0)
@@ -212,8 +215,8 @@ def _result(future, shard, log) -> dict:
         log(f"shard {future.key}: failed on its worker ({type(err).__name__}: {err})")
         return {"shard": shard.name, "worker": None, "json": None, "returncode": None}
     ran = len((result["json"] or {}).get("benchmarks", []))
-    log(f"shard {result['shard']} on worker {result['worker']}: {ran} benchmarks "
-        f"(pytest exit {result['returncode']})")
+    log(f"shard {result['shard']} on worker {result['worker']}: {ran} benchmarks, "
+        f"{len(result.get('skipped', []))} skipped (pytest exit {result['returncode']})")
     return result
 
 
