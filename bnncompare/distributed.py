@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,8 @@ def _submit(client, shard: shards.Shard, calibration, bench, args, attempt: int,
     name = shard.name if attempt == 0 else f"{shard.name}.retry{attempt}"
     spec = {"shard": name, "nodeids": [*calibration, *shard.nodeids], "bench": str(bench),
             "args": args}
-    future = client.submit(run_shard, spec, key=f"bnncompare-{name}-{os.getpid()}",
+    # a key unique to this run: a scheduler may still hold an earlier run's task of that name
+    future = client.submit(run_shard, spec, key=f"bnncompare-{name}-{uuid.uuid4().hex}",
                            pure=False, retries=0)
     owner[future.key] = (shard, attempt)
     return future
@@ -156,6 +158,7 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
     pending = distributed.as_completed(futures)
     results, missing, interrupted = [], [], False
     tmp = raw / f".{profile.name}.json.tmp"
+    tmp.unlink(missing_ok=True)  # an earlier run's leftover is not this run's result
     try:
         for future in pending:
             shard, attempt = owner[future.key]
