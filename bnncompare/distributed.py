@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -64,15 +65,17 @@ def run_shard(spec: dict) -> dict:
     if not (bench / "conftest.py").is_file():
         raise FileNotFoundError(f"worker {worker.name}: no bnncompare checkout at {bench}")
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "shard.json"
+        out, skipped = Path(tmp) / "shard.json", Path(tmp) / "skipped.txt"
         cmd = [sys.executable, "-m", "pytest", *spec["nodeids"], f"--benchmark-json={out}",
-               "-q", *spec["args"]]
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+               "-q", "-p", "bnncompare.shards", *spec["args"]]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               shards.SKIPPED_ENV: str(skipped)}
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True, env=env,
                               preexec_fn=_die_with_parent, check=False)
         doc = json.loads(out.read_text()) if out.is_file() and out.stat().st_size else None
+        skips = skipped.read_text().split() if skipped.is_file() else []
     return {"shard": spec["shard"], "worker": str(worker.name), "address": worker.address,
-            "returncode": proc.returncode, "json": doc,
+            "returncode": proc.returncode, "json": doc, "skipped": skips,
             "log": "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])}
 
 
@@ -141,7 +144,8 @@ def _submit(client, shard: shards.Shard, calibration, bench, args, attempt: int,
     name = shard.name if attempt == 0 else f"{shard.name}.retry{attempt}"
     spec = {"shard": name, "nodeids": [*calibration, *shard.nodeids], "bench": str(bench),
             "args": args}
-    future = client.submit(run_shard, spec, key=f"bnncompare-{name}-{os.getpid()}",
+    # a key unique to this run: a scheduler may still hold an earlier run's task of that name
+    future = client.submit(run_shard, spec, key=f"bnncompare-{name}-{uuid.uuid4().hex}",
                            pure=False, retries=0)
     owner[future.key] = (shard, attempt)
     return future
@@ -154,12 +158,14 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
     pending = distributed.as_completed(futures)
     results, missing, interrupted = [], [], False
     tmp = raw / f".{profile.name}.json.tmp"
+    tmp.unlink(missing_ok=True)  # an earlier run's leftover is not this run's result
     try:
         for future in pending:
             shard, attempt = owner[future.key]
             result = _result(future, shard, log)
             results.append(result)
             done = {b["fullname"] for b in (result["json"] or {}).get("benchmarks", [])}
+            done.update(result.get("skipped", []))  # skipped cells are done, not failed
             left = [n for n in shard.nodeids if n not in done]
             if left and attempt < RETRIES:
                 retry = shards.Shard(shard.name, tuple(left), 0.0)
@@ -212,8 +218,8 @@ def _result(future, shard, log) -> dict:
         log(f"shard {future.key}: failed on its worker ({type(err).__name__}: {err})")
         return {"shard": shard.name, "worker": None, "json": None, "returncode": None}
     ran = len((result["json"] or {}).get("benchmarks", []))
-    log(f"shard {result['shard']} on worker {result['worker']}: {ran} benchmarks "
-        f"(pytest exit {result['returncode']})")
+    log(f"shard {result['shard']} on worker {result['worker']}: {ran} benchmarks, "
+        f"{len(result.get('skipped', []))} skipped (pytest exit {result['returncode']})")
     return result
 
 

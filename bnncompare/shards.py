@@ -29,6 +29,7 @@ __all__ = ["CALIBRATION", "Item", "Shard", "collect_items", "estimate_cost", "ma
 #: the calibration test, run by every shard
 CALIBRATION = "test_calibration"
 _COLLECT_ENV = "BNNCOMPARE_COLLECT_JSON"
+SKIPPED_ENV = "BNNCOMPARE_SKIPPED_LOG"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ def pytest_collection_finish(session):
                   "params": dict(i.callspec.params) if hasattr(i, "callspec") else {}}
                  for i in session.items]
         Path(path).write_text(json.dumps(items, default=str))
+
+
+def pytest_runtest_logreport(report):
+    """Plugin hook: log the node ids a shard skipped (an empty parameter set, a missing
+    optional peer), so the driver counts them as done rather than retrying them."""
+    path = os.environ.get(SKIPPED_ENV)
+    if path and report.skipped:
+        with open(path, "a") as log:
+            log.write(report.nodeid + "\n")
 
 
 def collect_items(bench: Path, profile: Profile, *, keyword: str | None = None,
