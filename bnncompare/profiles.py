@@ -224,7 +224,7 @@ PROFILES: dict[str, Profile] = {
         peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6,
     ),
     "fast": Profile(
-        name="fast", n_train_grid=(100, 300, 1000, 3000, 10000, 30000),
+        name="fast", n_train_grid=(100, 300, 1000, 3000, 10000),
         num_samples_grid=(1, 10, 100, 1000), fit_draws_grid=(25, 50, 100, 200, 400),
         n_test_grid=(100, 1000, 10000), fit_rounds=3, predict_rounds=5, quality_rounds=1,
         quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50"),
