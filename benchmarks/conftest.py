@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import statistics
 import subprocess
 
@@ -25,6 +26,21 @@ from bnncompare.methods import METHODS, make_method
 from bnncompare.profiles import SEED, Cell, Profile, default_profile_name, get_profile
 
 _PROFILE_KEY = pytest.StashKey[Profile]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Benchmarks run in one process: the test suite's ``-n 2`` (pyproject ``addopts``, for
+    pytest-xdist) is switched off here, since pytest-benchmark disables itself under xdist and
+    two timed processes would share the cores they are timing."""
+    if hasattr(config.option, "numprocesses"):
+        config.option.numprocesses = 0
+        config.option.distload = False
+        config.option.dist = "no"
+    # a sweep started from inside an xdist worker (the test suite's subprocess runs) inherits
+    # its PYTEST_XDIST_* variables, which make pytest-benchmark disable every benchmark
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        os.environ.pop(name, None)
 
 
 def pytest_addoption(parser):

@@ -17,6 +17,7 @@ import pytest
 
 from bnncompare import shards
 from bnncompare.cli import main
+from bnncompare.peers.calibration import CALIBRATION_KINDS
 from bnncompare.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,8 +133,9 @@ def _check_merged(path: Path) -> dict:
     by_shard = Counter(b["extra_info"]["shard"] for b in run["benchmarks"]
                        if b["group"] == "calibration")
     shards_ran = {s["shard"] for s in run["machine_info"]["sharding"]["shards"]}
-    # every shard that ran calibrated at start, middle and end on its own worker
-    assert by_shard == dict.fromkeys(shards_ran, 3)
+    # every shard that ran calibrated at start, middle and end on its own worker, each
+    # calibration kind (dispatch- and GEMM-bound) at each position
+    assert by_shard == dict.fromkeys(shards_ran, 3 * len(CALIBRATION_KINDS))
     for bench in run["benchmarks"]:
         extra = bench["extra_info"]
         assert extra["worker"] is not None and extra["machine_info"]["device"] == "cpu"
@@ -235,4 +237,5 @@ def test_ctrl_c_keeps_the_shards_that_finished(tmp_path, cluster):
     assert cells and len(cells) == len(set(cells)) and set(cells) <= CELLS
     calibration = Counter(b["extra_info"]["shard"] for b in run["benchmarks"]
                           if b["group"] == "calibration")
-    assert set(calibration) <= {"s0", "s1"} and set(calibration.values()) == {3}
+    assert set(calibration) <= {"s0", "s1"}
+    assert set(calibration.values()) == {3 * len(CALIBRATION_KINDS)}

@@ -42,8 +42,11 @@ CAPTIONS = {
                  f"than {DRIFT_B_TOL:g}",
     "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "
              "(> 1: bnncompare is faster)",
-    "diagnostics": "Convergence of the methods that record diagnostics (flagged: R-hat > 1.1 "
-                   "or divergences > 0)",
+    "diagnostics": "Convergence of the methods that record diagnostics (flagged: predictive "
+                   "R-hat > 1.1, or weight-space R-hat where no predictive one is recorded, or "
+                   "divergences > 0). Weight-space R-hat is shown but not judged: permutation "
+                   "and sign symmetries put every chain of a BNN in a different, equivalent "
+                   "mode, so it stays high even when the predictive has converged",
     "fit": "Every fit benchmark; ms/grad eval = median time / gradient evaluations",
     "predict": "Every predict benchmark",
 }

@@ -169,9 +169,12 @@ def diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def _diagnostic_flag(row: pd.Series) -> str:
     flags = []
-    for col, name in (("r_hat_max", "R-hat"), ("predictive_r_hat_max", "predictive R-hat")):
-        if pd.notna(row.get(col)) and row[col] > R_HAT_LIMIT:
-            flags.append(f"{name} > {R_HAT_LIMIT}")
+    # judged in function space when the method records it (weight-space R-hat cannot pass on
+    # a BNN: symmetric modes); weight-space R-hat only where nothing better is recorded
+    col, name = (("predictive_r_hat_max", "predictive R-hat")
+                 if pd.notna(row.get("predictive_r_hat_max")) else ("r_hat_max", "R-hat"))
+    if pd.notna(row.get(col)) and row[col] > R_HAT_LIMIT:
+        flags.append(f"{name} > {R_HAT_LIMIT}")
     if pd.notna(row.get("divergences")) and row["divergences"] > 0:
         flags.append("divergences")
     return ", ".join(flags)
