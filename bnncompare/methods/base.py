@@ -21,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from bnncompare import net
 
-__all__ = ["PURPOSES", "BaseMLPClassifier", "check_positive_float", "check_positive_int"]
+__all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_positive_float",
+           "check_positive_int"]
 
 #: what a method's ``settings`` are for; the last two are keyed by profile name
 #: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
@@ -256,6 +257,29 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
     def _draws(self, num: int) -> torch.Tensor:
         """``num`` flat weight draws of shape (num, P) from the fitted posterior."""
         raise NotImplementedError
+
+
+class StoredDrawsMixin:
+    """Draws kept at fit in ``samples_`` (S_kept, P), thinned evenly at predict (MCMC methods).
+
+    ``num_predictive_samples=None`` uses every kept draw; fewer are taken evenly spaced (ends
+    included); more raise ``ValueError`` rather than resample.
+    """
+
+    def _num_draws(self) -> int:
+        total = self.samples_.shape[0]
+        s = total if self.num_predictive_samples is None else self.num_predictive_samples
+        if s > total:
+            raise ValueError(f"num_predictive_samples={s} exceeds the {total} posterior draws "
+                             f"{self.method_label()} kept; fit with more draws")
+        return s
+
+    def _draws(self, num: int) -> torch.Tensor:
+        total = self.samples_.shape[0]
+        if num == total:
+            return self.samples_
+        idx = torch.linspace(0, total - 1, num, device=self.device_).round().long()
+        return self.samples_[idx]
 
 
 def _check_numeric(X, name: str) -> None:

@@ -26,7 +26,7 @@ from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 from bnncompare import net
 from bnncompare.methods._chains import ChainSettings, available_cores, run_chains
 from bnncompare.methods._potential import make_potential
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_int
+from bnncompare.methods.base import BaseMLPClassifier, StoredDrawsMixin, check_positive_int
 
 __all__ = ["NUTSClassifier", "make_potential", "predictive_r_hat"]
 
@@ -56,7 +56,7 @@ def predictive_r_hat(proba: torch.Tensor) -> float:
     return float(finite.max()) if finite.numel() else float("nan")
 
 
-class NUTSClassifier(BaseMLPClassifier):
+class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
     """MLP whose weight posterior is sampled with the No-U-Turn Sampler.
 
     Parameters
@@ -194,18 +194,3 @@ class NUTSClassifier(BaseMLPClassifier):
             warnings.warn(f"NUTS diagnostics: {d['divergences']} divergent transitions, "
                           f"max predictive R-hat {r_hat:.3f} (> 1.1 means not converged)",
                           RuntimeWarning, stacklevel=4)  # points at the caller's fit()
-
-    def _num_draws(self) -> int:
-        total = self.samples_.shape[0]
-        s = total if self.num_predictive_samples is None else self.num_predictive_samples
-        if s > total:
-            raise ValueError(f"num_predictive_samples={s} exceeds the {total} posterior draws "
-                             "NUTS retained; fit with more num_samples or num_chains")
-        return s
-
-    def _draws(self, num: int) -> torch.Tensor:
-        total = self.samples_.shape[0]
-        if num == total:
-            return self.samples_
-        idx = torch.linspace(0, total - 1, num, device=self.device_).round().long()
-        return self.samples_[idx]

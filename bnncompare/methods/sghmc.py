@@ -25,7 +25,12 @@ from typing import ClassVar
 import torch
 
 from bnncompare import net
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
+from bnncompare.methods.base import (
+    BaseMLPClassifier,
+    StoredDrawsMixin,
+    check_positive_float,
+    check_positive_int,
+)
 from bnncompare.methods.nn import minibatches
 
 __all__ = ["SGHMCClassifier", "cycle_plan"]
@@ -41,7 +46,7 @@ def cycle_plan(num_samples: int, num_cycles: int, thin: int) -> list[int]:
     return [d for d in (base + (c < extra) for c in range(num_cycles)) if d > 0]
 
 
-class SGHMCClassifier(BaseMLPClassifier):
+class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
     """MLP whose weight posterior is sampled by cyclical stochastic-gradient HMC.
 
     Parameters
@@ -175,18 +180,3 @@ class SGHMCClassifier(BaseMLPClassifier):
         raise FloatingPointError(
             f"SGHMC diverged: non-finite weights by step {first} of {len(self.losses_)} "
             f"(lr={self.lr}, friction={self.friction}); lower lr or raise friction")
-
-    def _num_draws(self) -> int:
-        total = self.samples_.shape[0]
-        s = total if self.num_predictive_samples is None else self.num_predictive_samples
-        if s > total:
-            raise ValueError(f"num_predictive_samples={s} exceeds the {total} draws SGHMC "
-                             "kept; fit with more num_samples")
-        return s
-
-    def _draws(self, num: int) -> torch.Tensor:
-        total = self.samples_.shape[0]
-        if num == total:
-            return self.samples_
-        idx = torch.linspace(0, total - 1, num, device=self.device_).round().long()
-        return self.samples_[idx]

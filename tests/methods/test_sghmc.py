@@ -52,7 +52,7 @@ def test_draws_thinned_for_prediction(data):
                                            torch.as_tensor(x)), -1)
     np.testing.assert_allclose(samples, expected.double().numpy(), atol=1e-6)
     est.set_params(num_predictive_samples=13)
-    with pytest.raises(ValueError, match="num_predictive_samples=13 exceeds the 12 draws"):
+    with pytest.raises(ValueError, match="num_predictive_samples=13 exceeds the 12 posterior"):
         est.predict_proba(x)
 
 
