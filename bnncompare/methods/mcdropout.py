@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
-from bnncompare.methods.nn import minibatches
+from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["MCDropoutClassifier", "apply_masks", "dropped_layers", "sample_masks"]
 
@@ -153,24 +153,12 @@ class MCDropoutClassifier(BaseMLPClassifier):
         check_positive_int("batch_size", self.batch_size, allow_none=True)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        gen = torch.Generator().manual_seed(self.seed_ + 1)  # CPU: randperm's generator
-        theta = net.init_theta(self.spec_, torch.Generator().manual_seed(self.seed_))
-        theta = theta.to(self.device_).requires_grad_()
-        optimiser = torch.optim.Adam([theta], lr=self.lr)
-        n, decay, rate = x.shape[0], 0.5 / self.prior_scale**2, float(self.dropout)
-        losses = []
-        for _ in range(self.num_epochs):
-            for idx in minibatches(n, self.batch_size, gen, self.device_):
-                xb, yb = (x, y) if idx is None else (x[idx], y[idx])
-                logits = _dropout_logits(self.spec_, theta, xb, rate)
-                loss = net.nll_sum(logits, yb) / len(yb) + decay * theta.pow(2).sum() / n
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                losses.append(loss.detach())
-        self.theta_ = theta.detach()
-        self.losses_ = torch.stack(losses).cpu().numpy()
-        self.n_grad_evals_ = len(losses)
+        # NN's MAP loop (init, minibatches, Adam, the prior's weight decay), with the training
+        # forward swapped for the dropout one
+        NNClassifier._fit(self, x, y)
+
+    def _train_logits(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return _dropout_logits(self.spec_, theta, x, float(self.dropout))
 
     def _draws(self, num: int) -> torch.Tensor:
         # a private generator from the fitted seed: predictions are reproducible and pure

@@ -100,7 +100,7 @@ class NNClassifier(BaseMLPClassifier):
             for idx in minibatches(n, self.batch_size, gen, self.device_):
                 xb, yb = (x, y) if idx is None else (x[idx], y[idx])
                 # per-row negative log-joint: batch NLL mean + prior term spread over n rows
-                logits = net.logits(self.spec_, theta, xb)
+                logits = self._train_logits(theta, xb)
                 loss = net.nll_sum(logits, yb) / len(yb) + decay * theta.pow(2).sum() / n
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
@@ -109,6 +109,10 @@ class NNClassifier(BaseMLPClassifier):
         self.theta_ = theta.detach()
         self.losses_ = torch.stack(losses).cpu().numpy()
         self.n_grad_evals_ = len(losses)
+
+    def _train_logits(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The training forward ``(n, C)``; a subclass changes it (MC dropout masks units)."""
+        return net.logits(self.spec_, theta, x)
 
     def _num_draws(self) -> int:
         return 1
