@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
-from bnncompare.methods.nn import minibatches
+from bnncompare.methods.nn import NNClassifier, minibatches
 
 __all__ = ["EnsembleClassifier", "member_seed"]
 
@@ -81,16 +81,9 @@ class EnsembleClassifier(BaseMLPClassifier):
     # each member is trained to the same (converged) MAP; scaling epochs instead would retrace
     # the NN's curve M times over.
     budget_param = "num_members"
-    settings: ClassVar[dict] = {
-        "test": {"num_members": 3, "num_epochs": 30, "lr": 0.1},
-        "demo": {"num_epochs": 300},
-        "gpu": {"num_epochs": 300},
-        # full-batch, NN's epoch counts: a fit costs M = 5 NN fits in one batched pass
-        "sweep": {"smoke": {"num_epochs": 30}, "fast": {"num_epochs": 100},
-                  "full": {"num_epochs": 100}},
-        "quality": {"smoke": {"num_epochs": 100}, "fast": {"num_epochs": 300},
-                    "full": {"num_epochs": 500}},
-    }
+    # NN's epoch schedule (full-batch sweeps: a fit costs M = 5 NN fits in one batched pass)
+    settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "test": {"num_members": 3, "num_epochs": 30, "lr": 0.1}}
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_members=5,
                  num_epochs=500, lr=0.01, batch_size=None, random_state=None, device="cpu",

@@ -129,15 +129,9 @@ class LaplaceClassifier(NNClassifier):
     point_estimate = False
     fixed_draws = False
     budget_param = "num_epochs"
-    settings: ClassVar[dict] = {
-        "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20},
-        "demo": {"num_epochs": 300},
-        "gpu": {"num_epochs": 300},
-        "sweep": {"smoke": {"num_epochs": 30}, "fast": {"num_epochs": 100},
-                  "full": {"num_epochs": 100}},
-        "quality": {"smoke": {"num_epochs": 100}, "fast": {"num_epochs": 300},
-                    "full": {"num_epochs": 500}},
-    }
+    # NN's epoch schedule: the MAP is the NN's fit, the curvature one more full-data pass
+    settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_epochs=500,
                  lr=0.01, batch_size=None, prior_precision=None, random_state=None,

@@ -118,16 +118,9 @@ class MCDropoutClassifier(BaseMLPClassifier):
     label = "MC dropout"
     color = "#56B4E9"
     budget_param = "num_epochs"
-    settings: ClassVar[dict] = {
-        "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20},
-        "demo": {"num_epochs": 300},
-        "gpu": {"num_epochs": 300},
-        # full-batch, NN's epoch counts: one step costs ~ one NN step plus the mask draws
-        "sweep": {"smoke": {"num_epochs": 30}, "fast": {"num_epochs": 100},
-                  "full": {"num_epochs": 100}},
-        "quality": {"smoke": {"num_epochs": 100}, "fast": {"num_epochs": 300},
-                    "full": {"num_epochs": 500}},
-    }
+    # NN's epoch schedule (one step costs ~ one NN step plus the mask draws)
+    settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, dropout=0.1,
                  num_epochs=500, lr=0.01, batch_size=None, random_state=None, device="cpu",
