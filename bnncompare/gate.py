@@ -30,7 +30,7 @@ The input schema is ``docs/benchmark-json.md``. Command line::
 
     bnncompare compare BASE.json NEW.json [--also-base PATH]... [--also-new PATH]...
         [--threshold X] [--geomean-threshold X] [--alpha X] [--min-effect-ms X]
-        [--flagged-out PATH] [--fail-on-work-change] [--skip-changed-workloads]
+        [--flagged-out PATH] [--fail-on-work-change] [--skip-changed-workloads] [--paired]
 
 Exit status: 0 pass, 1 regression, 2 unusable input (one line on stderr).
 """
@@ -207,6 +207,8 @@ class GateResult:
         Run-level remarks (e.g. library versions differ).
     options : dict
         The thresholds used.
+    pair_geomeans : list of float
+        With ``paired``: each pair's geometric mean of normalised ratios (empty otherwise).
     """
 
     rows: list
@@ -218,6 +220,7 @@ class GateResult:
     calibration: list
     notes: list = field(default_factory=list)
     options: dict = field(default_factory=dict)
+    pair_geomeans: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- loading
@@ -301,6 +304,7 @@ def compare(
     fail_on_work_change: bool = False,
     skip_changed_workloads: bool = False,
     require_shared_workload: bool = False,
+    paired: bool = False,
 ) -> GateResult:
     """Judge every benchmark of ``new`` against ``base`` and the suite as a whole.
 
@@ -330,8 +334,15 @@ def compare(
         ``workload changed`` and leave it out, instead of refusing the comparison.
     require_shared_workload : bool
         Refuse the comparison unless at least one benchmark has the same name and workload
-        on both sides, and both sides record workloads or neither does: a base from before
-        workloads were recorded, or with a different benchmark layout, is no base.
+        on both sides: a base with a different benchmark layout is no base. (Runs of which
+        only one side records workloads are always refused: only params could match them.)
+    paired : bool
+        ``base[i]`` and ``new[i]`` ran side by side (``.ci/gate``'s interleaved pairs). The
+        unit of evidence is then the pair, not the round: rounds of one process share its
+        state (CPU frequency, a noisy neighbour, memory layout), so a rank test over pooled
+        rounds is overconfident. A benchmark is ``slower`` only when *every* pair's ratio of
+        normalised medians exceeds ``threshold``, and the suite fails only when *every*
+        pair's geometric mean exceeds ``geomean_threshold``; ``alpha`` is not used.
 
     Returns
     -------
@@ -340,24 +351,34 @@ def compare(
     Raises
     ------
     GateInputError
-        Runs of different profiles, (unless ``skip_changed_workloads``) a benchmark whose
-        workload differs between the sides, or (with ``require_shared_workload``) no shared
-        workload.
+        Runs of different profiles, workloads recorded on one side only, (unless
+        ``skip_changed_workloads``) a benchmark whose workload differs between the sides, or
+        (with ``require_shared_workload``) no shared workload.
     """
     opts = _check_options(threshold, alpha, geomean_threshold, min_effect_s)
     base_runs, new_runs = _as_list(base), _as_list(new)
+    if paired and len(base_runs) != len(new_runs):
+        raise GateInputError(f"paired needs as many BASE runs as NEW runs, got "
+                             f"{len(base_runs)} and {len(new_runs)}")
+    opts["paired"], opts["n_pairs"] = paired, len(base_runs) if paired else 0
     _check_profiles(base_runs, new_runs)
     kinds = set.intersection(*(r.kinds for r in (*base_runs, *new_runs)))
     b_side, n_side = _side(base_runs, kinds), _side(new_runs, kinds)
     changed = _changed_workloads(b_side, n_side, skip_changed_workloads)
-    if require_shared_workload:
-        _check_shared(b_side, n_side, changed, base_runs[0].path, new_runs[0].path)
+    _check_layouts(b_side, n_side, base_runs[0].path, new_runs[0].path)
+    if require_shared_workload and not b_side.keys() & n_side.keys() - changed:
+        raise GateInputError(f"{base_runs[0].path} and {new_runs[0].path} share no "
+                             "benchmark workload")
     infos = (base_runs[0].machine_info, new_runs[0].machine_info)
     rows = [_judge(name, b_side, n_side, opts, changed, infos)
             for name in _ordered_names(b_side, n_side)]
     logs = [math.log(r["ratio"]) for r in rows if r["in_geomean"]]
     geomean = math.exp(sum(logs) / len(logs)) if logs else math.nan
-    geomean_failed = bool(logs) and geomean > geomean_threshold
+    pair_geomeans = _pair_geomeans(rows, len(base_runs)) if paired else []
+    if paired:
+        geomean_failed = bool(pair_geomeans) and min(pair_geomeans) > geomean_threshold
+    else:
+        geomean_failed = bool(logs) and geomean > geomean_threshold
     flagged = [r["fullname"] for r in rows if _fails(r, fail_on_work_change)]
     opts["fail_on_work_change"] = fail_on_work_change
     notes = _version_notes(base_runs[0], new_runs[0]) + _identity_notes(b_side, n_side)
@@ -371,7 +392,19 @@ def compare(
         calibration=list(dict.fromkeys(b.fullname for b in new_runs[0].calibration)),
         notes=notes,
         options=opts,
+        pair_geomeans=pair_geomeans,
     )
+
+
+def _pair_geomeans(rows: list, n_pairs: int) -> list:
+    """Geometric mean of each pair's ratios over the benchmarks in the geometric mean."""
+    out = []
+    for i in range(n_pairs):
+        logs = [math.log(r["pair_ratios"][i]) for r in rows
+                if r["in_geomean"] and r["pair_ratios"][i] is not None]
+        if logs:
+            out.append(math.exp(sum(logs) / len(logs)))
+    return out
 
 
 def _as_list(runs) -> list:
@@ -394,11 +427,13 @@ def _check_profiles(base_runs: list, new_runs: list) -> None:
 
 @dataclass(frozen=True)
 class _Pooled:
-    """One benchmark on one side: raw and normalised rounds pooled over that side's runs."""
+    """One benchmark on one side: raw and normalised rounds pooled over that side's runs,
+    and each run's normalised median by the run's position on its side (for pairing)."""
 
     first: Bench
     raw: np.ndarray
     norm: np.ndarray
+    run_medians: dict = field(default_factory=dict)
 
     @property
     def median(self) -> float:
@@ -408,15 +443,16 @@ class _Pooled:
 def _side(runs: list, kinds: set) -> dict:
     """name -> _Pooled; every run normalised by its own calibration before pooling."""
     pooled: dict = {}
-    for run in runs:
+    for i, run in enumerate(runs):
         for name, b in run.benchmarks.items():
             norm = b.rounds / run.scale(b.kind, kinds)
             if name in pooled:
                 p = pooled[name]
                 pooled[name] = _Pooled(p.first, np.concatenate([p.raw, b.rounds]),
-                                       np.concatenate([p.norm, norm]))
+                                       np.concatenate([p.norm, norm]),
+                                       {**p.run_medians, i: float(np.median(norm))})
             else:
-                pooled[name] = _Pooled(b, b.rounds, norm)
+                pooled[name] = _Pooled(b, b.rounds, norm, {i: float(np.median(norm))})
     return pooled
 
 
@@ -433,15 +469,15 @@ def _changed_workloads(base: dict, new: dict, skip: bool) -> set:
     return changed
 
 
-def _check_shared(base: dict, new: dict, changed: set, base_path: str, new_path: str) -> None:
+def _check_layouts(base: dict, new: dict, base_path: str, new_path: str) -> None:
+    """One side records workloads and the other does not: matching could only be by params,
+    and equal params then hide different work (issue 9: NN fit ids carried NUTS's draws)."""
     recorded = [any(b.first.workload for b in side.values()) for side in (base, new)]
-    if recorded[0] != recorded[1]:  # params alone would match different work
+    if recorded[0] != recorded[1]:
         old = base_path if recorded[1] else new_path
         raise GateInputError(
             f"{base_path} and {new_path} share no benchmark workload: {old} records none "
             "(a benchmark layout from before workloads were recorded)")
-    if not base.keys() & new.keys() - changed:
-        raise GateInputError(f"{base_path} and {new_path} share no benchmark workload")
 
 
 def same_cpu(base, new) -> str | None:
@@ -485,8 +521,14 @@ def _judge(name: str, base: dict, new: dict, opts: dict, changed: set, infos: tu
     nb, nn = b.norm, n.norm
     ratio = float(np.median(nn) / np.median(nb))
     row["ratio"], row["min_ratio"] = ratio, float(nn.min() / nb.min())
-    row["p_value"] = _p_value(nb, nn, ratio, opts["alpha"])
-    row["verdict"] = _verdict(row, abs(n.median - b.median), opts)
+    if opts["paired"]:
+        row["pair_ratios"] = [n.run_medians[i] / b.run_medians[i]
+                              if i in b.run_medians and i in n.run_medians else None
+                              for i in range(opts["n_pairs"])]
+        row["verdict"] = _paired_verdict(row, abs(n.median - b.median), opts)
+    else:
+        row["p_value"] = _p_value(nb, nn, ratio, opts["alpha"])
+        row["verdict"] = _verdict(row, abs(n.median - b.median), opts)
     row["in_geomean"] = b.median >= opts["min_effect_s"]
     row["work"], row["work_note"] = _work(b.first, n.first, *infos)
     return row
@@ -506,6 +548,7 @@ def _empty_row(name: str, b, n) -> dict:
         "in_geomean": False,
         "work": "",
         "work_note": "",
+        "pair_ratios": [],
     }
 
 
@@ -549,6 +592,19 @@ def _verdict(row: dict, effect_s: float, opts: dict) -> str:
     if ratio > thr and (p < alpha if p is not None else min_ratio > thr):
         return SLOWER
     if ratio < 1 / thr and (p < alpha if p is not None else min_ratio < 1 / thr):
+        return FASTER
+    return SAME
+
+
+def _paired_verdict(row: dict, effect_s: float, opts: dict) -> str:
+    """Slower (faster) only when every pair agrees beyond the threshold."""
+    ratios = [r for r in row["pair_ratios"] if r is not None]
+    thr = opts["threshold"]
+    if effect_s < opts["min_effect_s"] or not ratios:
+        return SAME
+    if min(ratios) > thr:
+        return SLOWER
+    if max(ratios) < 1 / thr:
         return FASTER
     return SAME
 
@@ -603,7 +659,8 @@ def format_result(result: GateResult) -> str:
     str
         Rows sorted worst first; the last line starts with ``PASS`` or ``FAIL``.
     """
-    head = ("verdict", "ratio", "p", "base", "new", "benchmark", "work")
+    paired = result.options.get("paired")
+    head = ("verdict", "ratio", "pairs" if paired else "p", "base", "new", "benchmark", "work")
     rows = sorted(result.rows, key=_sort_key)
     cells = [head, *(_cells(r) for r in rows)]
     if not any(c[-1] for c in cells[1:]):
@@ -623,6 +680,8 @@ def _cells(row: dict) -> tuple:
     ratio = "-" if row["ratio"] is None else f"{row['ratio']:.3f}"
     if row["ratio"] is None:
         p = "-"
+    elif row["pair_ratios"]:  # paired: each pair's ratio, which decided
+        p = " ".join("-" if r is None else f"{r:.2f}" for r in row["pair_ratios"])
     else:  # "min": too few rounds for the rank test, the min-ratio rule decided
         p = "min" if row["p_value"] is None else f"{row['p_value']:.3g}"
     work = f"{row['work']}: {row['work_note']}" if row["work"] else ""
@@ -669,6 +728,11 @@ def _geomean_text(result: GateResult) -> str:
     if not result.geomean_n:
         return "geomean n/a (no benchmark above the min effect)"
     limit = result.options.get("geomean_threshold", GEOMEAN_THRESHOLD)
+    if result.pair_geomeans:
+        each = ", ".join(f"{g:.3f}" for g in result.pair_geomeans)
+        verdict = "all" if result.geomean_failed else "not all"
+        return (f"geomean {result.geomean:.3f}; per pair {each}: {verdict} > {limit:.2f}, "
+                f"over {result.geomean_n}")
     sign = ">" if result.geomean_failed else "<="
     return f"geomean {result.geomean:.3f} {sign} {limit:.2f} over {result.geomean_n}"
 
@@ -725,6 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fail_on_work_change=args.fail_on_work_change,
             skip_changed_workloads=args.skip_changed_workloads,
             require_shared_workload=args.require_shared_workload,
+            paired=args.paired,
         )
         print(format_result(result))
         if args.flagged_out:
@@ -753,6 +818,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="another run of the reference (same machine); rounds are pooled")
     p.add_argument("--also-new", action="append", default=[], metavar="PATH",
                    help="another run of the candidate (same machine); rounds are pooled")
+    p.add_argument("--paired", action="store_true",
+                   help="BASE/NEW runs given in the same order ran side by side in pairs: "
+                        "judge every pair (see .ci/gate) instead of pooling rounds")
     p.add_argument("--skip-changed-workloads", action="store_true",
                    help="report benchmarks whose workload changed instead of refusing (exit 2)")
     p.add_argument("--require-shared-workload", action="store_true",

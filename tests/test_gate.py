@@ -636,8 +636,12 @@ def test_require_shared_workload_refuses_a_base_of_another_layout(base, tmp_path
     new = write_layout(tmp_path / "new.json", _layout())
     with pytest.raises(gate.GateInputError, match="share no benchmark workload"):
         gate.compare_runs(base, new, require_shared_workload=True)
+    # workloads on one side only: refused even without the option (params would match
+    # different work), in both directions
     with pytest.raises(gate.GateInputError, match=r"base\.json records none"):
-        gate.compare_runs(base, new, require_shared_workload=True)
+        gate.compare_runs(base, new)
+    with pytest.raises(gate.GateInputError, match=r"base\.json records none"):
+        gate.compare_runs(new, base)
     same = write_layout(tmp_path / "same.json", _layout(), seed=3)
     assert gate.compare_runs(same, new, require_shared_workload=True).passed
     # Two runs that both predate workloads still match by params, as they always did.
@@ -700,6 +704,58 @@ def test_runs_of_one_side_are_normalised_each_then_pooled(tmp_path):
     assert slow.flagged == [victim]
 
 
+# --------------------------------------------------------------------------- paired runs
+
+
+def _pairs(tmp_path, factors, cells=None):
+    """Write one BASE and one NEW run per pair; ``factors[i]`` scales pair i's NEW run
+    (a float for every cell, or {fullname: float})."""
+    cells = cells or _layout()
+    bases, news = [], []
+    for i, factor in enumerate(factors):
+        factor = factor if isinstance(factor, dict) else {c["fullname"]: factor for c in cells}
+        bases.append(write_layout(tmp_path / f"b{i}.json", cells, seed=10 + i))
+        news.append(write_layout(tmp_path / f"n{i}.json", cells, seed=20 + i, factor=factor))
+    return bases, news
+
+
+def test_paired_a_benchmark_is_slower_only_when_every_pair_says_so(tmp_path):
+    # Pooled rounds would call the victim slower (median ratio ~1.8 over the pooled rounds of
+    # two 2.5x and one 1.0x pair); the pairs disagree, so paired judging says "same".
+    victim = _layout()[2]["fullname"]
+    bases, news = _pairs(tmp_path, [{victim: 2.5}, {victim: 2.5}, {victim: 1.0}])
+    assert gate.compare_runs(bases, news).flagged == [victim]
+    paired = gate.compare_runs(bases, news, paired=True)
+    assert paired.passed and verdicts(paired)[victim] == "same"
+    row = next(r for r in paired.rows if r["fullname"] == victim)
+    assert row["pair_ratios"] == pytest.approx([2.5, 2.5, 1.0], rel=0.1)
+    bases, news = _pairs(tmp_path, [{victim: 1.8}, {victim: 1.7}, {victim: 1.6}])
+    assert gate.compare_runs(bases, news, paired=True).flagged == [victim]
+
+
+def test_paired_geomean_fails_only_when_every_pair_exceeds_it(tmp_path):
+    # one pair whose NEW run hit a uniformly slow moment (x1.3 everywhere) is noise...
+    bases, news = _pairs(tmp_path, [1.3, 1.0])
+    noisy = gate.compare_runs(bases, news, paired=True)
+    assert noisy.passed and not noisy.flagged
+    assert noisy.pair_geomeans == pytest.approx([1.3, 1.0], rel=0.03)
+    # ...a change that slows every pair is a regression, even under the per-benchmark limit
+    bases, news = _pairs(tmp_path, [1.3, 1.25])
+    slow = gate.compare_runs(bases, news, paired=True)
+    assert not slow.passed and slow.geomean_failed and not slow.flagged
+    assert "per pair 1.3" in gate.format_result(slow).splitlines()[-1]
+
+
+def test_paired_needs_as_many_base_as_new_runs(tmp_path, capsys):
+    bases, news = _pairs(tmp_path, [1.0, 1.0])
+    argv = [str(bases[0]), str(news[0]), "--also-base", str(bases[1]), "--paired"]
+    assert gate.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "paired needs as many BASE runs as NEW runs, got 2 and 1" in err[0]
+    argv += ["--also-new", str(news[1])]
+    assert gate.main(argv) == 0
+
+
 # --------------------------------------------------------------------------- CPU models
 
 AMD = Path(__file__).parent / "fixtures" / "smoke-amd-epyc.json"
@@ -746,6 +802,7 @@ FAKE_PYTHON = """#!/usr/bin/env bash
 # --benchmark-json path (so BASE and HEAD "measure" what each commit holds); anything else
 # runs the real interpreter on this checkout's bnncompare.
 if [ "$1 $2" = "-m pytest" ]; then
+    [ -n "${GATE_ORDER_LOG:-}" ] && echo "${PWD##*/}" >> "$GATE_ORDER_LOG"
     args=("$@")
     for ((i = 0; i < ${#args[@]}; i++)); do
         [ "${args[i]}" = --benchmark-json ] && out=${args[i + 1]}
@@ -794,11 +851,13 @@ def _gate_repo(tmp_path, base_run, head_run, baseline_cpu="AMD EPYC"):
     return repo, fake, base_sha
 
 
-def _run_gate(repo, fake):
+def _run_gate(repo, fake, order_log=None):
     import os
     import subprocess
 
     env = {**os.environ, "GATE_PYTHON": str(fake)}
+    if order_log:
+        env["GATE_ORDER_LOG"] = str(order_log)
     env.pop("GATE_BASE", None)
     proc = subprocess.run(["bash", str(repo / ".ci" / "gate")], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -811,10 +870,14 @@ def test_ci_gate_measures_the_recorded_base_against_head(tmp_path):
     slow = write_layout(tmp_path / "s.json", cells, seed=2, factor={c["fullname"]: 2.0
                                                                    for c in cells})
     repo, fake, base_sha = _gate_repo(tmp_path, base, slow)
-    rc, out = _run_gate(repo, fake)
+    order = tmp_path / "order.txt"
+    rc, out = _run_gate(repo, fake, order)
     assert f"gate: BASE {base_sha[:7]}" in out  # the baseline's recorded commit, not HEAD~0
     assert rc == 1, out
-    assert "confirming with one more interleaved pair" in out
+    assert "confirming with one more pair" in out
+    # pairs alternate their order (BASE runs in the worktree "base", HEAD in "repo"), so a
+    # run that is systematically slower for running second cannot favour one side
+    assert order.read_text().split() == ["base", "repo", "repo", "base", "base", "repo"]
     assert "FAIL" in out.splitlines()[-2]
     assert _git(repo, "worktree", "list").count("\n") == 0  # the BASE worktree is removed
 
