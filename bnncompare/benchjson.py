@@ -9,7 +9,10 @@ It owns three rules that both consumers must apply the same way:
 * **normalisation**: a time is divided by the median of the same run's calibration medians
   of the benchmark's kind (``dispatch``, small-tensor work, unless the benchmark names
   ``gemm``, batched matrix products; see :mod:`bnncompare.peers.calibration` and
-  :func:`calibration_kind`).
+  :func:`calibration_kind`). In a run merged from shards (``bnncompare run --workers``),
+  "the same run" is the benchmark's own shard (``extra_info["shard"]``): each shard was one
+  process on one worker that calibrated itself, so a slow worker's cells are divided by that
+  worker's calibration, never by a fast worker's (:func:`shard_scales`).
 
 The schema is ``docs/benchmark-json.md``.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +38,19 @@ __all__ = [
     "cpu_model",
     "identity",
     "read_run",
+    "run_device",
     "run_profile",
     "scale_for",
+    "shard_of",
+    "shard_scales",
 ]
 
 CALIBRATION_GROUP = "calibration"
 GROUPS = ("fit", "predict", "peers", CALIBRATION_GROUP)
 #: calibration kind of entries that name none (every run before per-kind calibration)
 DEFAULT_KIND = "dispatch"
+#: the ``extra_info`` key naming the shard (one pytest process) a merged benchmark ran in
+SHARD_KEY = "shard"
 
 
 class BenchJSONError(ValueError):
@@ -65,7 +73,11 @@ class BenchRun:
         ``stats.median``, ``stats.data`` a non-empty list of positive round times (the median
         alone when the file has no round data), and ``params``/``extra_info`` dicts.
     scales : dict of str to float
-        :func:`calibration_scales` of the entries: the normalisation unit per kind.
+        :func:`calibration_scales` of the entries: the normalisation unit per kind, pooled
+        over the whole file.
+    shard_scales : dict of str to dict
+        :func:`shard_scales` of the entries: per shard of a merged run, its own units
+        (``{}`` for a run that was not sharded).
     """
 
     path: str
@@ -74,10 +86,12 @@ class BenchRun:
     datetime: str | None
     benchmarks: list
     scales: dict
+    shard_scales: dict = field(default_factory=dict)
 
     def scale(self, entry: dict) -> float:
-        """The calibration time ``entry`` is divided by (NaN without calibration)."""
-        return scale_for(entry, self.scales)
+        """The calibration time ``entry`` is divided by (NaN without calibration): its
+        shard's calibration when the shard calibrated itself, else the file's."""
+        return scale_for(entry, self.shard_scales.get(shard_of(entry), self.scales))
 
 
 def read_run(path) -> BenchRun:
@@ -101,7 +115,8 @@ def read_run(path) -> BenchRun:
     doc = _load(path)
     entries = [_entry(e, i, path) for i, e in enumerate(doc["benchmarks"])]
     return BenchRun(str(path), doc["machine_info"], _dict(doc.get("commit_info")),
-                    doc.get("datetime"), entries, calibration_scales(entries))
+                    doc.get("datetime"), entries, calibration_scales(entries),
+                    shard_scales(entries))
 
 
 def _load(path: Path) -> dict:
@@ -195,6 +210,12 @@ def run_profile(run: BenchRun) -> str | None:
     return str(named.pop()) if len(named) == 1 else None
 
 
+def run_device(machine_info: dict) -> str:
+    """Where a run's estimators ran: ``machine_info["device"]`` (``bnncompare run --device``),
+    ``"cpu"`` when absent (every run before ``--device`` existed ran on the CPU)."""
+    return str(machine_info.get("device") or "cpu")
+
+
 def cpu_model(run: BenchRun) -> str | None:
     """The CPU brand string pytest-benchmark recorded (``machine_info.cpu.brand_raw``)."""
     cpu = run.machine_info.get("cpu")
@@ -247,3 +268,24 @@ def scale_for(entry: dict, scales: dict) -> float:
     """
     kind = calibration_kind(entry)
     return float(scales.get(kind, scales.get(DEFAULT_KIND, math.nan)))
+
+
+def shard_of(entry: dict) -> str | None:
+    """The shard (one pytest process of a merged run) ``entry`` ran in, or None."""
+    shard = entry.get("extra_info", {}).get(SHARD_KEY)
+    return None if shard is None else str(shard)
+
+
+def shard_scales(entries: list) -> dict:
+    """Per shard of a merged run, :func:`calibration_scales` of that shard's own calibration
+    entries; ``{}`` when no calibration entry names a shard (a run made in one process).
+
+    A benchmark whose shard has no calibration (none should: every shard calibrates first)
+    falls back to the pooled scales in :meth:`BenchRun.scale`.
+    """
+    by_shard: dict[str, list] = {}
+    for entry in entries:
+        shard = shard_of(entry)
+        if entry["group"] == CALIBRATION_GROUP and shard is not None:
+            by_shard.setdefault(shard, []).append(entry)
+    return {shard: calibration_scales(group) for shard, group in by_shard.items()}

@@ -72,7 +72,13 @@ def _add_reference_parser(sub) -> None:
                        ("draws", "draws per chain"), ("depth", "NUTS max tree depth")):
         ref.add_argument(f"--{flag}", type=int, default=None,
                          help=f"{what} (default: per dataset, bnncompare.reference.RECOMMENDED)")
-    ref.add_argument("--workers", type=int, default=1, help="chains run at once (processes)")
+    ref.add_argument("--workers", type=int, default=None,
+                     help="chains run at once (processes; Dask workers with --dask)")
+    ref.add_argument("--dask", action="store_true",
+                     help="run the chains on a local Dask cluster of --workers one-thread "
+                          "workers (needs the 'distributed' extra); same result")
+    ref.add_argument("--scheduler", default=None,
+                     help="run the chains on the Dask scheduler at this address; same result")
     ref.add_argument("--backend", choices=("torch", "numpyro"), default="torch")
     ref.add_argument("--out", type=Path, default=Path("results/reference"))
     ref.add_argument("--seed", type=int, default=0, help="seed of the chains")
@@ -146,8 +152,12 @@ def _run(args) -> int:
 def _reference(args, argv: list[str]) -> int:
     from bnncompare.reference import run_reference
 
+    if args.scheduler is not None and (args.workers is not None or args.dask):
+        raise CLIError("give --scheduler alone: its workers are the scheduler's")
     written = run_reference(args.datasets, out=args.out, backend=args.backend,
-                            workers=args.workers, seed=args.seed, blocks=args.blocks,
+                            workers=1 if args.workers is None else args.workers,
+                            dask=args.dask, scheduler=args.scheduler, seed=args.seed,
+                            blocks=args.blocks,
                             chains=args.chains, warmup=args.warmup, draws=args.draws,
                             depth=args.depth, where=args.where, progress=not args.no_progress,
                             command=" ".join([PROG, *argv]))

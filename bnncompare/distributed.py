@@ -12,6 +12,7 @@ so Ctrl-C (which cancels the remaining tasks) keeps every finished cell.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ from bnncompare import shards
 from bnncompare.profiles import Profile
 from bnncompare.sweep import SweepResult, _keep_results, benchmarks_dir
 
-__all__ = ["require_distributed", "run_distributed", "run_shard"]
+__all__ = ["dask_client", "require_distributed", "run_distributed", "run_shard"]
 
 #: the one retry of a shard's unfinished cells
 RETRIES = 1
@@ -103,6 +104,31 @@ def _close(client) -> None:
     client.close()
     if cluster is not None:
         cluster.close()
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """A Dask client, closed on exit (with the LocalCluster it started, if any).
+
+    Exactly one of ``workers`` (a new LocalCluster on 127.0.0.1 of that many one-thread
+    worker processes, which never rerun a failed task themselves: the caller retries) and
+    ``scheduler`` (the address of a running Dask scheduler) is given.
+
+    Raises
+    ------
+    ValueError
+        Both or neither given, ``workers < 1``, Dask not installed, or the scheduler
+        unreachable.
+    """
+    if (workers is None) == (scheduler is None):
+        raise ValueError("give exactly one of --workers and --scheduler")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    client = _client(require_distributed(), workers, scheduler)
+    try:
+        yield client
+    finally:
+        _close(client)
 
 
 def run_distributed(profile: Profile, out: Path, *, keyword: str | None = None,

@@ -158,16 +158,19 @@ class Run:
     machine_info: dict
     doc: benchjson.BenchRun | None = None
 
-    def scale(self, kind: str = benchjson.DEFAULT_KIND, kinds=None) -> float:
+    def scale(self, kind: str = benchjson.DEFAULT_KIND, kinds=None, shard=None) -> float:
         """Calibration seconds for ``kind``: the one normalisation rule of the package.
 
         The median of this run's calibration medians of that kind
-        (:func:`bnncompare.benchjson.calibration_scales`); ``dispatch`` when the kind is not
+        (:func:`bnncompare.benchjson.calibration_scales`), taken over ``shard``'s own
+        calibration when the run is merged from shards and that shard calibrated
+        (:func:`bnncompare.benchjson.shard_scales`); ``dispatch`` when the kind is not
         among ``kinds`` (the kinds both compared runs measured) or not in this run.
         """
-        scales = benchjson.calibration_scales(
-            [{"group": b.group, "params": {"kind": b.kind}, "stats": {"median": b.median}}
-             for b in self.calibration])
+        entries = [{"group": b.group, "params": {"kind": b.kind}, "stats": {"median": b.median},
+                    "extra_info": b.extra_info} for b in self.calibration]
+        scales = benchjson.shard_scales(entries).get(
+            None if shard is None else str(shard), benchjson.calibration_scales(entries))
         if kinds is not None and kind not in kinds:
             kind = benchjson.DEFAULT_KIND
         return float(scales.get(kind, scales.get(benchjson.DEFAULT_KIND, math.nan)))
@@ -415,7 +418,8 @@ def _as_list(runs) -> list:
 
 
 def _check_profiles(base_runs: list, new_runs: list) -> None:
-    """Runs of different profiles time different workloads under the same names."""
+    """Runs of different profiles time different workloads under the same names; runs of
+    different devices are refused too (:func:`_check_devices`)."""
     named = [(r.path, benchjson.run_profile(r.doc)) for r in (*base_runs, *new_runs) if r.doc]
     profiles = {p for _, p in named if p}
     if len(profiles) > 1:
@@ -423,6 +427,20 @@ def _check_profiles(base_runs: list, new_runs: list) -> None:
         raise GateInputError(
             f"runs of different profiles ({which}): their workloads differ, so their times "
             "cannot be compared; compare runs of one profile")
+    _check_devices(base_runs, new_runs)
+
+
+def _check_devices(base_runs: list, new_runs: list) -> None:
+    """A GPU time is no baseline for a CPU time (nor the reverse): the calibration is timed
+    on the CPU either way, so it cannot put the two devices on one scale. ``device`` is
+    ``machine_info["device"]`` (``bnncompare run --device``; absent = cpu)."""
+    sides = [(side, r.path, benchjson.run_device(r.machine_info))
+             for side, runs in (("BASE", base_runs), ("NEW", new_runs)) for r in runs]
+    if len({device for _, _, device in sides}) > 1:
+        which = ", ".join(f"{side} {path} ran on {device}" for side, path, device in sides)
+        raise GateInputError(
+            f"runs on different devices ({which}): a CPU run and a GPU run cannot be "
+            "compared; compare runs of one device (bnncompare report puts them side by side)")
 
 
 @dataclass(frozen=True)
@@ -445,7 +463,7 @@ def _side(runs: list, kinds: set) -> dict:
     pooled: dict = {}
     for i, run in enumerate(runs):
         for name, b in run.benchmarks.items():
-            norm = b.rounds / run.scale(b.kind, kinds)
+            norm = b.rounds / run.scale(b.kind, kinds, b.extra_info.get(benchjson.SHARD_KEY))
             if name in pooled:
                 p = pooled[name]
                 pooled[name] = _Pooled(p.first, np.concatenate([p.raw, b.rounds]),

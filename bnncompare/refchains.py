@@ -1,4 +1,5 @@
-"""One reference NUTS chain per call, and a pool that runs many of them on separate cores.
+"""One reference NUTS chain per call, and a pool that runs many of them on separate cores
+(worker processes here, or the workers of a Dask cluster: :func:`run_chains_dask`).
 
 A chain is a pure function of its :class:`ChainTask` (data, net, settings, seed): run in this
 process or in a worker process with one torch/XLA thread, it returns the same draws, so a
@@ -15,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -25,10 +27,13 @@ import torch
 
 from bnncompare import net
 
-__all__ = ["BACKENDS", "ChainResult", "ChainTask", "run_chain", "run_chains"]
+__all__ = ["BACKENDS", "ChainResult", "ChainTask", "run_chain", "run_chains",
+           "run_chains_dask"]
 
 BACKENDS = ("torch", "numpyro")
 _PROGRESS_EVERY = 10  # iterations between progress reports of the numpyro backend
+#: a chain that fails on Dask (an error, a dead worker) is run once more, then named
+RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -206,3 +211,66 @@ def _drain(progress_queue, progress: Callable[[int], None]) -> None:
             progress(progress_queue.get_nowait())
         except queue.Empty:
             return
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _run_on_dask_worker(task: ChainTask) -> ChainResult:
+    torch.set_num_threads(1)  # one chain per one-thread worker, as in the process pool
+    return run_chain(task)
+
+
+def _chain_name(task: ChainTask) -> str:
+    return f"{task.key} chain {task.chain} (seed {task.seed})"
+
+
+def run_chains_dask(tasks: Sequence[ChainTask], client,
+                    progress: Callable[[int], None] | None = None,
+                    log: Callable[[str], None] | None = None) -> Iterator[ChainResult]:
+    """Run ``tasks`` on the workers of a Dask ``client``, yielding each result as it finishes.
+
+    Each chain is one task, submitted costliest first; being a pure function of its
+    :class:`ChainTask`, it returns what :func:`run_chains` returns, bit for bit. A chain
+    that fails (an error, a dead worker) is submitted once more; a second failure raises.
+    ``progress(k)`` hears of each finished chain's ``k`` iterations; ``log`` of retries.
+
+    Raises
+    ------
+    ValueError
+        Naming the chain that failed twice, and why.
+    """
+    import distributed
+
+    progress = progress or (lambda _k: None)
+    log = log or (lambda _m: None)
+    owner: dict = {}  # future key -> (task, attempt)
+
+    def submit(task: ChainTask, attempt: int):
+        # a key unique to this run: a scheduler may still hold an earlier run's task
+        future = client.submit(_run_on_dask_worker, task, pure=False, retries=0,
+                               key=f"bnncompare-chain-{task.key}-{task.chain}-{attempt}-"
+                                   f"{uuid.uuid4().hex}")
+        owner[future.key] = (task, attempt)
+        submitted.append(future)
+        return future
+
+    submitted: list = []
+    pending = distributed.as_completed([submit(t, 0) for t in sorted(tasks, key=lambda t: -t.cost)])
+    try:
+        for future in pending:
+            task, attempt = owner.pop(future.key)
+            try:
+                result = future.result()
+            except Exception as err:  # the chain's own error, or KilledWorker
+                why = f"{type(err).__name__}: {err}"
+                if attempt >= RETRIES:
+                    raise ValueError(f"reference {_chain_name(task)} failed on Dask twice "
+                                     f"({why})") from None
+                log(f"reference {_chain_name(task)} failed on Dask ({why}); retrying once")
+                pending.add(submit(task, attempt + 1))
+                continue
+            progress(task.num_warmup + task.num_samples)
+            yield result
+    finally:  # a failure or Ctrl-C: nothing left running on the cluster
+        client.cancel([f for f in submitted if not f.done()])

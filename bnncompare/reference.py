@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from bnncompare import data, metrics, net
-from bnncompare.refchains import BACKENDS, ChainTask, run_chains
+from bnncompare.refchains import BACKENDS, ChainTask, run_chains, run_chains_dask
 
 __all__ = ["DEFAULT_ROOT", "RECOMMENDED", "TARGETS", "Reference", "RunSettings", "architecture",
            "chain_seeds", "find_reference", "half_split_tv", "load_reference", "model_meta",
@@ -291,7 +291,8 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
                   workers: int = 1, seed: int = 0, blocks: int = 2, chains: int | None = None,
                   warmup: int | None = None, draws: int | None = None,
                   depth: int | None = None, where: str | None = None,
-                  progress: bool = True, command: str | None = None) -> dict[str, Path]:
+                  progress: bool = True, command: str | None = None, dask: bool = False,
+                  scheduler: str | None = None) -> dict[str, Path]:
     """Sample and store the reference of each dataset; chains of all datasets share one pool.
 
     Parameters
@@ -305,6 +306,13 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
     workers : int, default=1
         Chains run at once, each in its own process with one thread; 1 runs them here, one by
         one. The result does not depend on it.
+    dask : bool, default=False
+        Run the chains on a Dask ``LocalCluster`` of ``workers`` one-thread workers on
+        127.0.0.1 (the ``distributed`` extra), chain by chain: a chain that fails or whose
+        worker dies is run once more, then the run stops naming it. Same result.
+    scheduler : str, optional
+        Run the chains on the running Dask scheduler at this address instead (its workers
+        need this package); same result, same retry.
     seed : int, default=0
         Run seed; chain ``c`` gets ``chain_seeds(seed, chains)[c]``.
     blocks : int, default=2
@@ -332,6 +340,8 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
     for label, value in (("workers", workers), ("blocks", blocks)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value!r}")
+    if scheduler is not None and workers != 1:
+        raise ValueError("give --workers or --scheduler, not both")
     overrides = {"chains": chains, "warmup": warmup, "draws": draws, "depth": depth}
     jobs = {name: _job(name, _settings(name, overrides), seed) for name in names}
     for job in jobs.values():
@@ -339,8 +349,12 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
             raise ValueError(f"blocks={blocks} exceeds draws={job.settings.draws}")
     torch.set_num_threads(1)  # before any fork: a forked child must not inherit a thread pool
     root = _root(out)
+    engine = (f"dask scheduler {scheduler}" if scheduler else
+              f"dask LocalCluster of {workers}" if dask else
+              f"{workers} processes" if workers > 1 else "in-process")
     context = {"backend": backend, "workers": workers, "seed": seed, "blocks": blocks,
-               "where": where or socket.gethostname(), "command": command}
+               "where": where or socket.gethostname(), "command": command, "engine": engine,
+               "dask": dask or scheduler is not None, "scheduler": scheduler}
     return _collect(jobs, root, context, progress)
 
 
@@ -360,7 +374,7 @@ def _collect(jobs: dict, root: Path, context: dict, show: bool) -> dict[str, Pat
     written, start = {}, time.perf_counter()
     with tqdm(total=total, desc=f"reference {','.join(jobs)}", unit="it", disable=not show,
               file=sys.stderr) as bar:
-        for res in run_chains(tasks, context["workers"], bar.update):
+        for res in _chains(tasks, context, bar.update):
             job = jobs[res.key]
             job.results[res.chain] = res
             if len(job.results) == job.settings.chains:
@@ -368,6 +382,19 @@ def _collect(jobs: dict, root: Path, context: dict, show: bool) -> dict[str, Pat
                 written[job.name] = _write(job, root, {**context, "wall_s_total": wall})
                 job.results.clear()  # free the per-draw arrays
     return written
+
+
+def _chains(tasks: list, context: dict, update):
+    """The chains' results as they finish: on Dask, in worker processes or here."""
+    if not context["dask"]:
+        yield from run_chains(tasks, context["workers"], update)
+        return
+    from bnncompare.distributed import dask_client
+
+    scheduler = context["scheduler"]
+    with dask_client(None if scheduler else context["workers"], scheduler) as client:
+        yield from run_chains_dask(tasks, client, update,
+                                   log=lambda m: print(m, file=sys.stderr, flush=True))
 
 
 # --------------------------------------------------------------------------- storing
@@ -470,6 +497,7 @@ def _provenance(context: dict) -> dict:
     return {
         "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "where": context["where"], "command": context["command"],
+        "engine": context.get("engine"),
         "wall_s_total": round(context["wall_s_total"], 2),
         "python": platform.python_version(), "versions": versions,
         "machine": {"platform": platform.platform(), "cpu": _cpu_model(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bnncompare.report.complexity import DRIFT_B_TOL, MAX_WIDTH, exponent_table
+from bnncompare.report.devices import check_devices, cpu_vs_gpu_figure, cpu_vs_gpu_table
 from bnncompare.report.figures import write_figures
 from bnncompare.report.formatting import write_table
 from bnncompare.report.load import ReportInputError, load_runs
@@ -47,6 +48,9 @@ CAPTIONS = {
                    "divergences > 0). Weight-space R-hat is shown but not judged: permutation "
                    "and sign symmetries put every chain of a BNN in a different, equivalent "
                    "mode, so it stays high even when the predictive has converged",
+    "cpu_vs_gpu": "CPU and GPU runs of one profile, cell by cell: median seconds on each "
+                  "device and the speed-up CPU s / GPU s (> 1: the GPU is faster); raw "
+                  "seconds, since the calibration is timed on the CPU in both runs",
     "fit": "Every fit benchmark; ms/grad eval = median time / gradient evaluations",
     "predict": "Every predict benchmark",
 }
@@ -65,7 +69,10 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
     Parameters
     ----------
     paths : path or sequence of paths
-        pytest-benchmark JSON files (``docs/benchmark-json.md``); several merge.
+        pytest-benchmark JSON files (``docs/benchmark-json.md``); several merge. CPU and GPU
+        runs of one profile (``bnncompare run --device cuda``) also get
+        ``tables/cpu_vs_gpu`` and ``figures/cpu_vs_gpu.png``
+        (:mod:`bnncompare.report.devices`).
     out_dir : path
         Receives ``tables/*.csv|md``, ``figures/*.png`` and ``README.md``. Those three are
         replaced as a whole (stale files in ``tables/`` and ``figures/`` go); anything else
@@ -85,7 +92,8 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
     Raises
     ------
     ReportInputError
-        When any input is unusable; nothing in ``out_dir`` is created or changed.
+        When any input is unusable, or CPU and GPU runs are of different profiles; nothing
+        in ``out_dir`` is created or changed.
     """
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
     df = load_runs(paths)
@@ -93,8 +101,11 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
         missing = sorted(df.loc[df["calib_median_s"].isna(), "run"].unique())
         raise ReportInputError(f"--normalise needs a calibration benchmark; missing in run(s) "
                                f"{', '.join(missing)}")
+    check_devices(df)
     exps = exponent_table(df, n_boot=n_boot)
     tables = build_tables(df, exps)
+    if len(gpu := cpu_vs_gpu_table(df)):  # only when runs of both devices are given
+        tables["cpu_vs_gpu"] = gpu
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".report-staging-", dir=out_dir))
@@ -122,6 +133,8 @@ def _render(staging: Path, df, exps, tables, command: str, normalise: bool) -> l
     (staging / "figures").mkdir()
     figures = [p.name for p in write_figures(df, exps, staging / "figures",
                                              normalise=normalise)]
+    if cpu_vs_gpu_figure(df, exps, staging / "figures" / "cpu_vs_gpu.png") is not None:
+        figures.append("cpu_vs_gpu.png")
     text = readme_text(df, exps, tables, figures, command, normalise)
     (staging / "README.md").write_text(text, encoding="utf-8")
     return figures

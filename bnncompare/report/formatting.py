@@ -43,6 +43,8 @@ HEADERS = {
     "budget": "Budget", "budget_setting": "Budget setting", "metric": "Loss", "value": "Value",
     "tv_test": "TV test", "tv_ood": "TV OOD", "agreement_test": "Agreement test",
     "agreement_ood": "Agreement OOD",
+    "cpu_s": "CPU s", "gpu_s": "GPU s", "speedup": "Speed-up (CPU / GPU)",
+    "cpu_machine": "CPU run", "gpu_machine": "GPU run",
 }
 
 #: value column -> column holding the reason it is inconclusive ("" when it is not): the
@@ -59,7 +61,7 @@ _FORMATS = {
             "b_work_hi", "naive_slope_work", "theory_exponent_work", "mean_tree_depth",
             "frac_at_max_depth", "calib_drift"],
     ".3g": ["ms_per_example", "median_norm", "s_per_unit", "ratio_vs_bnncompare", "fit_s",
-            "compile_s", "ess_per_s", "ms_per_grad_eval"],
+            "compile_s", "ess_per_s", "ms_per_grad_eval", "speedup"],
     ".2g": ["iqr_s"],
     ".1f": ["ess_min", "ess_median"],
     "d": ["n_train", "n_test", "num_samples", "rounds", "n_grad_evals", "n_params",

@@ -80,7 +80,8 @@ def load_runs(paths: Sequence[str | Path] | str | Path) -> pd.DataFrame:
         :mod:`bnncompare.benchjson` that the gate applies too (NaN, with a warning, when the
         run has no calibration benchmark). ``workload`` is ``extra_info["workload"]`` as
         sorted JSON (None in older files). Params a benchmark does not have are missing
-        (NA).
+        (NA). A GPU run's ``machine`` is ``"node cuda (GPU name, cpu brand)"``, so CPU
+        and GPU runs of one box are separate series.
 
     Raises
     ------
@@ -119,6 +120,9 @@ def _run_meta(doc: benchjson.BenchRun, run: str) -> dict[str, Any]:
     info, commit = doc.machine_info, doc.commit_info
     node = str(info.get("node") or "unknown")
     brand = benchjson.cpu_model(doc)
+    if benchjson.run_device(info) != "cpu":  # a GPU run of the same box is another series
+        node = f"{node} {benchjson.run_device(info)}"
+        brand = ", ".join(str(b) for b in (info.get("cuda_device_name"), brand) if b)
     return {
         "run": run,
         "machine": f"{node} ({brand})" if brand else node,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from bnncompare.report.complexity import B_MAX, DRIFT_B_TOL, MAX_WIDTH
 from bnncompare.report.curves import front_headline
+from bnncompare.report.devices import speedup_line
 from bnncompare.report.formatting import format_cell, markdown_table
 from bnncompare.report.method_meta import label_of, method_styles, reference_method
 
@@ -210,6 +211,8 @@ def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> li
         lines += _peer_lines(get("peers"))
     if len(get("diagnostics")):
         lines += _diagnostic_lines(get("diagnostics"))
+    if len(get("cpu_vs_gpu")):
+        lines.append(speedup_line(get("cpu_vs_gpu")))
     return lines
 
 

@@ -1,0 +1,109 @@
+"""Per-shard calibration: a merged run's cells are normalised by their own shard's calibration.
+
+The runs are synthetic and merged by the real :func:`bnncompare.shards.merge_shards`: shard
+``s0`` ran on a machine, shard ``s1`` on one exactly 2x slower (its calibration and its cells
+2x), so after normalisation ``s1``'s cells must equal what they would have been on ``s0``'s
+machine. Doubling is exact in binary floating point, so the expected values are exact.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bnncompare import benchjson, gate
+from bnncompare.report import load_runs
+from bnncompare.shards import merge_shards
+
+# start, middle, end calibration medians of the fast machine: median 0.10 s
+CALIBRATION = {"start": 0.10, "middle": 0.11, "end": 0.10}
+# four fit cells (seconds on the fast machine); s0 runs the first two, s1 the last two
+CELLS = {"n100": 0.5, "n300": 1.2, "n1000": 3.0, "n3000": 8.0}
+ROUNDS = (0.98, 1.0, 1.03)  # per-round multipliers around the median
+
+
+def _entry(name: str, group: str, median: float, params: dict) -> dict:
+    return {"group": group, "name": name,
+            "fullname": f"benchmarks/test_fit.py::{name}", "params": params,
+            "stats": {"median": median, "rounds": len(ROUNDS),
+                      "data": [median * r for r in ROUNDS]},
+            "extra_info": {"profile": "smoke"}}
+
+
+def _calibrations(machine: float) -> list:
+    return [_entry(f"test_calibration[{pos}]", "calibration", t * machine,
+                   {"kind": "dispatch", "position": pos}) for pos, t in CALIBRATION.items()]
+
+
+def _cell(label: str, machine: float) -> dict:
+    return _entry(f"test_fit_vs_n_train[synthetic-nn-{label}]", "fit", CELLS[label] * machine,
+                  {"method": "nn", "dataset": "synthetic", "n_train": int(label[1:])})
+
+
+def _shard_json(labels: list, machine: float, node: str) -> dict:
+    cal = _calibrations(machine)
+    cells = [_cell(label, machine) for label in labels]
+    return {"machine_info": {"node": node, "profile": "smoke", "device": "cpu"},
+            "commit_info": {}, "benchmarks": [cal[0], cells[0], cal[1], *cells[1:], cal[2]],
+            "datetime": "2025-01-01T00:00:00", "version": "5.1.0"}
+
+
+def _single_process(path, machine: float = 1.0):
+    doc = _shard_json(list(CELLS), machine, "box")
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _merged(path):
+    """s0 on the fast machine, s1 on a 2x slower one, merged as the driver merges them."""
+    results = [{"shard": "s0", "worker": "w0", "json": _shard_json(["n100", "n300"], 1.0, "a")},
+               {"shard": "s1", "worker": "w1",
+                "json": _shard_json(["n1000", "n3000"], 2.0, "b")}]
+    path.write_text(json.dumps(merge_shards(results, [])))
+    return path
+
+
+def test_each_cell_is_divided_by_its_own_shards_calibration(tmp_path):
+    run = benchjson.read_run(_merged(tmp_path / "merged.json"))
+    assert run.shard_scales == {"s0": {"dispatch": 0.10}, "s1": {"dispatch": 0.20}}
+    norm = {b["name"].split("-")[-1].rstrip("]"): b["stats"]["median"] / run.scale(b)
+            for b in run.benchmarks if b["group"] == "fit"}
+    # the slow worker's cells read as if they had run on the fast one, exactly
+    assert norm == {label: t / 0.10 for label, t in CELLS.items()}
+    # pooling the six calibrations (the old rule) would have divided every cell by 0.155
+    assert run.scales == {"dispatch": pytest.approx((0.11 + 0.20) / 2)}
+
+
+def test_a_run_without_shards_is_normalised_as_before(tmp_path):
+    run = benchjson.read_run(_single_process(tmp_path / "one.json"))
+    assert run.shard_scales == {}
+    assert run.scales == {"dispatch": 0.10}  # median of the start/middle/end medians
+    for bench in run.benchmarks:
+        assert run.scale(bench) == 0.10
+
+
+def test_report_normalises_per_shard(tmp_path):
+    df = load_runs([_merged(tmp_path / "merged.json"), _single_process(tmp_path / "one.json")])
+    fit = df[df["phase"] == "fit"].sort_values(["run", "n_train"])
+    merged, single = fit[fit["run"] == "merged"], fit[fit["run"] == "one"]
+    assert merged["calib_median_s"].tolist() == [0.10, 0.10, 0.20, 0.20]
+    # the merged run, half of it on a 2x slower worker, normalises to the one-process run
+    np.testing.assert_array_equal(merged["median_norm"].to_numpy(),
+                                  single["median_norm"].to_numpy())
+
+
+def test_gate_normalises_per_shard_so_a_slow_worker_is_no_regression(tmp_path):
+    base = _single_process(tmp_path / "base.json")
+    result = gate.compare_runs(base, _merged(tmp_path / "merged.json"))
+    assert result.passed and {r["verdict"] for r in result.rows} == {"same"}
+    # every ratio is 1 exactly: the slow shard's 2x cells over its 2x calibration
+    assert [r["ratio"] for r in result.rows] == [1.0] * len(CELLS)
+    assert result.geomean == 1.0
+
+
+def test_gate_still_sees_a_uniformly_slower_unsharded_machine_as_no_regression(tmp_path):
+    result = gate.compare_runs(_single_process(tmp_path / "base.json"),
+                               _single_process(tmp_path / "slow.json", machine=2.0))
+    assert [r["ratio"] for r in result.rows] == [1.0] * len(CELLS)
