@@ -107,3 +107,29 @@ def test_gate_still_sees_a_uniformly_slower_unsharded_machine_as_no_regression(t
     result = gate.compare_runs(_single_process(tmp_path / "base.json"),
                                _single_process(tmp_path / "slow.json", machine=2.0))
     assert [r["ratio"] for r in result.rows] == [1.0] * len(CELLS)
+
+
+def test_a_series_split_across_shards_fits_the_exponent_of_one_machine(tmp_path):
+    # The four sizes of one series ran on two workers, the larger two on the 2x slower one.
+    # Raw times would add a spurious jump (a steeper b); on the run's own calibration scale
+    # the series is the single machine's, so both fits agree to the bootstrap's precision.
+    from bnncompare.report.complexity import exponent_table
+
+    def as_series(path):  # the fit cells form one sweep over n_train
+        doc = json.loads(path.read_text())
+        for entry in doc["benchmarks"]:
+            if entry["group"] == "fit":
+                entry["extra_info"]["axis"] = "n_train"
+        path.write_text(json.dumps(doc))
+        return path
+
+    one = exponent_table(load_runs([as_series(_single_process(tmp_path / "one.json"))]),
+                         n_boot=50)
+    merged_df = load_runs([as_series(_merged(tmp_path / "merged.json"))])
+    merged = exponent_table(merged_df, n_boot=50)
+    assert len(one) == len(merged) == 1
+    factors = merged_df.set_index("shard")["shard_factor"].dropna().to_dict()
+    assert factors == {"s0": pytest.approx(0.155 / 0.10), "s1": pytest.approx(0.155 / 0.20)}
+    assert merged["b"].iloc[0] == pytest.approx(one["b"].iloc[0], abs=1e-6)
+    # drift is judged within each shard (each calibrated itself: start/middle/end 1.1x)
+    assert merged["calib_drift"].iloc[0] == pytest.approx(1.1)

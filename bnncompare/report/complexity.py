@@ -337,7 +337,8 @@ _EXPONENT_COLUMNS = [
 
 def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int, drift: float) -> dict:
     x = np.concatenate([[v] * len(ts) for v, ts in zip(rows[axis], rows["times"], strict=True)])
-    t = np.concatenate(rows["times"].to_list())
+    t = np.concatenate([np.asarray(ts, float) * f for ts, f in zip(
+        rows["times"], _shard_factors(rows), strict=True)])
     fit = fit_power_law(x.astype(float), t, n_boot=n_boot, seed=seed)
     out = {"n_points": fit.n_points, "x_min": float(x.min()), "x_max": float(x.max()),
            "b": fit.b, "b_lo": fit.b_lo, "b_hi": fit.b_hi, "naive_slope": fit.naive_slope,
@@ -356,6 +357,14 @@ def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int, drift: f
         if not why and _outside(th, lo, hi)]
     out["flag"] = ",".join(flags)
     return out
+
+
+def _shard_factors(rows: pd.DataFrame) -> list:
+    """Per row, what puts its times on its run's pooled calibration scale: 1 for a run made
+    in one process; for a merged run, its shard's calibration relative to the run's."""
+    if "shard_factor" not in rows or rows["shard"].isna().all():
+        return [1.0] * len(rows)
+    return rows["shard_factor"].fillna(1.0).astype(float).to_list()
 
 
 def _work_fit(rows: pd.DataFrame, axis: str, n_boot: int, seed: int) -> dict:
@@ -418,12 +427,15 @@ def calibration_drift(df: pd.DataFrame, rows: pd.DataFrame) -> float:
     any in between. 1.0 when fewer than two calibrations bracket it.
     """
     worst = 1.0
-    for run, part in rows.groupby("run", sort=True):
+    # a merged run's shards are separate processes (maybe machines): drift is judged within
+    # each shard, against that shard's own calibrations
+    shard = df["shard"].fillna("") if "shard" in df else pd.Series("", index=df.index)
+    for (run, part_shard), part in rows.groupby(["run", shard.loc[rows.index]], sort=True):
         # one kind only: a run records a dispatch-bound and a GEMM-bound calibration, and the
         # ratio between two kinds is not drift (dispatch is what the sweep cells are bound by)
         kind = df["calib_kind"] if "calib_kind" in df else pd.Series("dispatch", index=df.index)
         cal = df[(df["run"] == run) & (df["phase"] == "calibration")
-                 & (kind.fillna("dispatch") == "dispatch")]
+                 & (kind.fillna("dispatch") == "dispatch") & (shard == part_shard)]
         if len(cal) < 2:
             continue
         pos, med = cal.index.to_numpy(), cal["median_s"].to_numpy(float)

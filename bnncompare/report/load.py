@@ -109,7 +109,8 @@ def _run_names(paths: list[Path]) -> list[str]:
 def _read_run(path: Path, run: str) -> list[dict[str, Any]]:
     doc = benchjson.read_run(path)  # the gate's reader: one validation, one normalisation
     meta = _run_meta(doc, run)
-    rows = [_bench_row(bench, meta, doc.scale(bench)) for bench in doc.benchmarks]
+    rows = [_bench_row(bench, meta, doc.scale(bench), benchjson.scale_for(bench, doc.scales))
+            for bench in doc.benchmarks]
     if not doc.scales:
         warnings.warn(f"{path}: no calibration benchmark; median_norm is NaN",
                       UserWarning, stacklevel=3)
@@ -139,7 +140,8 @@ def _run_meta(doc: benchjson.BenchRun, run: str) -> dict[str, Any]:
     }
 
 
-def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float) -> dict[str, Any]:
+def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float,
+               run_calib_s: float) -> dict[str, Any]:
     params, extra = bench["params"], bench["extra_info"]
     row = {key: None for key in EXTRA_COLUMNS}
     row.update(extra)
@@ -149,6 +151,10 @@ def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float) -> d
     row.update({
         "calib_median_s": calib_s,
         "median_norm": row["median_s"] / calib_s if calib_s > 0 else math.nan,
+        # a merged (sharded) run: times x shard_factor are on the run's pooled calibration
+        # scale, so a series split across fast and slow workers is one machine's series
+        "shard": benchjson.shard_of(bench),
+        "shard_factor": run_calib_s / calib_s if calib_s > 0 and run_calib_s > 0 else 1.0,
         "calib_kind": benchjson.calibration_kind(bench),
         "workload": workload or None,
         "name": bench.get("name"),
