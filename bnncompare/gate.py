@@ -16,12 +16,20 @@ benchmark is only called ``slower`` when three independent things agree:
 A suite-wide rule catches what the per-benchmark rule cannot: the geometric mean of the
 normalised ratios above ``geomean_threshold`` means a small slowdown spread everywhere.
 
+Paired runs (``--paired``, what ``.ci/gate`` uses): BASE and HEAD measured in interleaved
+pairs on one machine are judged pair by pair instead. Rounds of one process share its state
+(a noisy neighbour, CPU frequency, memory layout), so the process, not the round, is the
+independent unit: a benchmark is ``slower`` only when every pair's ratio of normalised medians
+exceeds ``threshold`` (and the change is at least ``min_effect_s``), and the suite fails only
+when every pair's geometric mean exceeds ``geomean_threshold``.
+
 Benchmarks are matched by identity (group, test function, ``params`` and
 ``extra_info["workload"]``, see :mod:`bnncompare.benchjson`), never by node id: runs of
-different profiles, or a benchmark whose workload differs, are refused (exit 2), because equal
-names over different work would make any ratio meaningless. Several runs of one side (the
-interleaved base/head runs of ``.ci/gate``) are normalised each by its own calibration, then
-pooled.
+different profiles, runs of which only one records workloads, a benchmark whose workload
+differs, or a CPU run against a GPU run, are refused (exit 2), because equal names over
+different work (or different hardware) would make any ratio meaningless. Several runs of one
+side are normalised each by its own calibration (in a merged Dask run: each shard by its own),
+then pooled, or, with ``paired``, compared pair by pair.
 
 Work counters (``extra_info.n_grad_evals``) are deterministic for a given seed and library
 versions, so a change in them is an algorithmic change and is reported on its own column.
