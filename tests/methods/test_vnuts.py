@@ -143,6 +143,50 @@ def test_gaussian_moments_within_monte_carlo_error():
     np.testing.assert_allclose(draws.std(0), SCALES, rtol=0.1)
 
 
+@pytest.mark.parametrize("direction", [1, -1])
+def test_subtrees_match_pyros_build_tree(direction):
+    """Each chain's subtree, built in one batch, stops at the same leaf for the same reason
+    (U-turn of a sub-subtree or of the whole subtree, divergence) as Pyro's recursive
+    ``NUTS._build_tree`` from the same state: the U-turn logic, leaf by leaf. Float64 on both
+    sides, so a U-turn decision cannot flip by round-off."""
+    scales = torch.tensor([0.3, 1.0, 2.0, 0.6, 1.4], dtype=torch.float64)
+    evaluate, potential = _gaussian(scales)
+    gen = torch.Generator().manual_seed(3)
+    k, depth = 48, 4
+    z = torch.randn(k, 5, generator=gen, dtype=torch.float64) * scales
+    r = torch.randn(k, 5, generator=gen, dtype=torch.float64)
+    # step sizes from tiny (no U-turn within 16 leaves) to unstable (divergence)
+    steps = torch.logspace(-1.5, 0.9, k, dtype=torch.float64)
+    ours = BatchedNUTS(evaluate, k, 5, depth + 1, z)
+    pe, grad = evaluate(z)
+    energy0 = pe + 0.5 * (r * r).sum(1)
+    signed = (direction * steps).unsqueeze(1)
+    end, _, log_w, r_sum, ok, (_, built) = ours._subtree(
+        (z, r, grad), signed, depth, energy0, torch.ones(k, dtype=torch.bool),
+        torch.full((k,), 0.5, dtype=torch.float64))
+    kernel = NUTS(potential_fn=potential, max_tree_depth=depth + 1)
+    kernel.initial_params = {"theta": z[0]}
+    with torch.random.fork_rng():
+        kernel.setup(warmup_steps=0)
+    outcomes = set()
+    for c in range(k):
+        kernel._adapter.step_size = float(steps[c])
+        tree = kernel._build_tree({"theta": z[c]}, {"theta": r[c]}, {"theta": grad[c]},
+                                  -energy0[c], direction, depth, energy0[c])
+        assert int(built[c].sum()) == tree.num_proposals, c
+        assert bool(ok[c]) == (not (tree.turning or tree.diverging)), c
+        if ok[c]:  # a complete subtree: same far end, weight and momentum sum
+            far = tree.z_right if direction == 1 else tree.z_left
+            torch.testing.assert_close(end[0][c], far["theta"])
+            torch.testing.assert_close(log_w[c], tree.weight)
+            torch.testing.assert_close(r_sum[c], tree.r_sum[("theta",)])
+        outcomes.add((tree.num_proposals, bool(tree.turning), bool(tree.diverging)))
+    # not vacuous: stops at several different leaves, complete trees, and divergences
+    assert len({n for n, _, _ in outcomes}) >= 4
+    assert any(t for _, t, _ in outcomes) and any(d for _, _, d in outcomes)
+    assert any(n == 2**depth and not t and not d for n, t, d in outcomes)
+
+
 # -------------------------------------------------------------- known-answer posterior
 @pytest.fixture(scope="module")
 def reference():
