@@ -87,10 +87,11 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
 
     The same arithmetic as :func:`value_and_grad` with every matmul batched over the K weight
     vectors (``bmm``), so K chains cost one forward/backward pass (the vectorised NUTS,
-    ``_vnuts``). Each chain's numbers do not depend on the others in the batch: the rows are
-    padded to a multiple of 16 floats, so every chain's row starts 64-byte aligned as a
-    tensor of its own would (BLAS kernels round differently at other alignments: measured,
-    a chain's gradient changed in the last bit with its row offset).
+    ``_vnuts``). Each chain's numbers do not depend on the others in the batch: BLAS rounds
+    differently at different memory alignments (measured: a chain's gradient changed in the
+    last bit with its row in the batch), so the weights are read from, and their gradients
+    written into, (K, P) tensors whose rows are padded to 16 floats: every row is 64-byte
+    aligned, as a tensor of its own would be.
     """
     act = net.ACTIVATIONS[spec.activation]
     act_backward = _ACTIVATION_BACKWARD[spec.activation]
@@ -106,8 +107,8 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
 
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = theta.shape[0]
-        theta = torch.nn.functional.pad(theta, (0, padding))
-        parts = theta.split_with_sizes(sizes_padded, 1)  # the method: skips Tensor.split's wrapper
+        padded = torch.nn.functional.pad(theta, (0, padding))
+        parts = padded.split_with_sizes(sizes_padded, 1)  # the method: no Tensor.split wrapper
         weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
         h = x.expand(k, *x.shape)
         inputs = [h]
@@ -119,7 +120,7 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
         log_p = torch.log_softmax(h, 2)
         value = (0.5 * precision) * torch.linalg.vecdot(theta, theta) \
             - torch.linalg.vecdot(log_p.view(k, -1), onehot_flat)
-        grad = theta * precision
+        grad = padded * precision
         grad_parts = grad.split_with_sizes(sizes_padded, 1)
         delta = log_p.exp_().sub_(onehot)  # dU/dlogits, (K, n, C)
         for i in range(last, -1, -1):

@@ -33,6 +33,7 @@ draws depend only on its seed: the same in a batch of 4 as alone (a test).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -81,12 +82,13 @@ def _is_turning(r_left: torch.Tensor, r_right: torch.Tensor,
     return ~_not_turning(r_left, r_right, r_sum)
 
 
-def _not_turning(r_left, r_right, r_sum) -> torch.Tensor:
+def _not_turning(r_left, r_right, r_sum, zero=0.0) -> torch.Tensor:
     """``r_left . rho > 0 and r_right . rho > 0`` with ``rho = r_sum - (r_left + r_right)/2``
-    (NaN compares False: a NaN momentum counts as turning)."""
+    (NaN compares False: a NaN momentum counts as turning). ``zero`` may be a 0-d tensor of
+    the momenta's dtype: comparing with a Python number casts it to a tensor on every call."""
     rho = torch.sub(r_sum, r_left + r_right, alpha=0.5)
     return torch.minimum(torch.linalg.vecdot(r_left, rho),
-                         torch.linalg.vecdot(r_right, rho)) > 0
+                         torch.linalg.vecdot(r_right, rho)) > zero
 
 
 def _select(mask: torch.Tensor, new: tuple, old: tuple) -> tuple:
@@ -120,6 +122,10 @@ class BatchedNUTS:
                                        device=like.device)
         self.calls = 0  # batched potential+gradient calls
         self.used = torch.zeros(num_chains, dtype=torch.long, device=like.device)
+        # thresholds as 0-d tensors: a Python number is wrapped and cast on every comparison
+        self._zero = torch.zeros((), dtype=like.dtype, device=like.device)
+        self._min_leaf_weight = torch.full((), -MAX_SLICED_ENERGY, dtype=like.dtype,
+                                           device=like.device)
 
     @property
     def inverse_mass(self) -> torch.Tensor:
@@ -132,10 +138,14 @@ class BatchedNUTS:
         self._sqrt_inverse = value.sqrt()
         self._sqrt_mass = self._sqrt_inverse.reciprocal()
 
-    def evaluate(self, theta: torch.Tensor, active: torch.Tensor | None = None):
-        """Batched ``U, dU`` (one call); ``active`` chains (all if None) counted as used."""
+    def evaluate(self, theta: torch.Tensor, active: torch.Tensor | bool = True):
+        """Batched ``U, dU`` (one call); ``active`` chains (True: all; False: none, the
+        caller counts them) are counted as used."""
         self.calls += 1
-        self.used += 1 if active is None else active
+        if active is True:
+            self.used += 1
+        elif active is not False:
+            self.used += active
         return self._evaluate(theta)
 
     def momentum(self, unscaled: torch.Tensor) -> torch.Tensor:
@@ -146,7 +156,7 @@ class BatchedNUTS:
         unscaled = r * self._sqrt_inverse
         return unscaled, 0.5 * torch.linalg.vecdot(unscaled, unscaled)
 
-    def leapfrog(self, z, r, grad, signed_step, active=None):
+    def leapfrog(self, z, r, grad, signed_step, active=True):
         """One velocity-Verlet step per chain (Pyro's ``_single_step_verlet``);
         ``signed_step`` (K, 1)."""
         half = 0.5 * signed_step
@@ -173,7 +183,7 @@ class BatchedNUTS:
         r_sum = torch.zeros_like(z)
         leaves, weights, built = [], [], []
         marks: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-        for i in range(2**depth):
+        for i, (starting, ending) in enumerate(_balanced_blocks(depth)):
             built.append(alive)
             z, r, grad, pe = self._leapfrog(z, r, grad, half, velocity_scale, False)
             unscaled = r * self._sqrt_inverse
@@ -182,18 +192,14 @@ class BatchedNUTS:
                                          alpha=0.5)
             leaves.append((z, pe, grad))
             weights.append(leaf_w)
-            alive = alive & (leaf_w >= -MAX_SLICED_ENERGY)
-            for k in range(1, depth + 1):  # sub-subtrees of 2**k leaves starting here
-                if i % 2**k == 0:
-                    marks[k] = (unscaled, r_sum)
+            alive = alive & (leaf_w >= self._min_leaf_weight)
+            for k in starting:  # sub-subtrees of 2**k leaves starting here
+                marks[k] = (unscaled, r_sum)
             r_sum = r_sum + unscaled
-            checked = False
-            for k in range(1, depth + 1):  # ... and those ending here: Pyro's merge checks
-                if (i + 1) % 2**k == 0:
-                    first, before = marks[k]
-                    alive = alive & _not_turning(first, unscaled, r_sum - before)
-                    checked = True
-            if checked and i + 1 < 2**depth and not bool(alive.any()):
+            for k in ending:  # ... and those ending here: Pyro's merge checks
+                first, before = marks[k]
+                alive = alive & _not_turning(first, unscaled, r_sum - before, self._zero)
+            if ending and i + 1 < 2**depth and not bool(alive.any()):
                 break
         weights_t = torch.stack(weights, 1).nan_to_num(nan=-math.inf)  # (K, leaves)
         proposal, log_w = _multinomial(leaves, weights_t, uniform)
@@ -227,7 +233,7 @@ class BatchedNUTS:
             state = _select(accept, proposal, state)
             r_sum = r_sum + sub_sum
             log_w = torch.logaddexp(log_w, sub_w)
-            active = ok & _not_turning(left[3], right[3], r_sum)
+            active = ok & _not_turning(left[3], right[3], r_sum, self._zero)
             if not bool(active.any()):
                 break
         return state, self._statistics(records)
@@ -246,14 +252,24 @@ class BatchedNUTS:
         return Transition(accept / steps.clamp(min=1), steps, diverged)
 
 
+@functools.cache
+def _balanced_blocks(depth: int) -> list[tuple[list[int], list[int]]]:
+    """Per leaf ``i`` of a subtree of ``2**depth`` leaves: the sizes ``k`` (``2**k`` leaves,
+    ``k >= 1``) of the balanced sub-subtrees that start at ``i`` and that end at ``i``."""
+    levels = range(1, depth + 1)
+    return [([k for k in levels if i % 2**k == 0], [k for k in levels if (i + 1) % 2**k == 0])
+            for i in range(2**depth)]
+
+
 def _multinomial(leaves, weights: torch.Tensor, uniform: torch.Tensor):
     """One leaf per chain with probability ``softmax(weights)`` by inverting the CDF at
     ``uniform`` (K,); returns its ``(z, U, grad)`` and the log of the total weight."""
     log_w = torch.logsumexp(weights, 1)
-    cdf = (weights - log_w.unsqueeze(1)).exp().cumsum(1)
-    index = (cdf < uniform.to(cdf.dtype).unsqueeze(1)).sum(1).clamp(max=len(leaves) - 1)
     if len(leaves) == 1:
         return leaves[0], log_w
-    rows = torch.arange(weights.shape[0], device=weights.device)
-    picked = tuple(torch.stack(parts, 1)[rows, index] for parts in zip(*leaves, strict=True))
-    return picked, log_w
+    cdf = (weights - log_w.unsqueeze(1)).exp().cumsum(1)
+    index = (cdf < uniform.to(cdf.dtype).unsqueeze(1)).sum(1).clamp(max=len(leaves) - 1)
+    # gather only the K picked rows (stacking every leaf first costs a copy of them all)
+    picked = [leaves[i] for i in index.tolist()]
+    return tuple(torch.stack([leaf[part][c] for c, leaf in enumerate(picked)])
+                 for part in range(3)), log_w
