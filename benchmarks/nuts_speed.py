@@ -8,7 +8,7 @@ taken from rounds interleaved in one process, so a busy neighbour slows every si
     python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc|vec1proc|vec2proc
     python benchmarks/nuts_speed.py parallel [--rounds 3]
     python benchmarks/nuts_speed.py compile
-    python benchmarks/nuts_speed.py profile [--out profile.txt]
+    python benchmarks/nuts_speed.py profile [--chain-method vectorized --chains 2]
 
 ``iris`` is 4 chains x (300 warmup + 300 draws), depth 7, relu 20-50-20, N(0, 1) prior,
 ``bc.load_dataset("iris", seed=0)``; ``before`` is the pre-issue-13 path (autograd gradient,
@@ -205,10 +205,12 @@ def compile_break_even(args) -> None:
 
 
 def profile(args) -> None:
-    """cProfile of one chain of the current estimator (iris, relu, depth 7, 100 + 100)."""
+    """cProfile of the estimator in this process (iris, relu, depth 7, 100 + 100), one chain
+    or ``--chains`` (vectorised: one batch)."""
     ds = bc.load_dataset("iris", seed=0)
     est = bc.NUTSClassifier(hidden_sizes=HIDDEN, activation="relu", num_warmup=100,
-                            num_samples=100, max_tree_depth=7, random_state=0, n_jobs=1)
+                            num_samples=100, max_tree_depth=7, random_state=0, n_jobs=1,
+                            num_chains=args.chains, chain_method=args.chain_method)
     prof = cProfile.Profile()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -234,6 +236,9 @@ def main(argv=None) -> None:
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--model-nuts", action="store_true")
     parser.add_argument("--nuts-only", action="store_true")
+    parser.add_argument("--chain-method", default="parallel",
+                        choices=["parallel", "vectorized"], help="profile")
+    parser.add_argument("--chains", type=int, default=1, help="profile")
     parser.add_argument("--vec-only", action="store_true",
                         help="only the vectorised NUTS and NumPyro (ratios)")
     parser.add_argument("--no-numpyro", action="store_true")

@@ -354,5 +354,19 @@ def test_contract_holds_vectorized(vectorized_settings, blobs, check, extra):  #
     assert est.chain_method == "vectorized"  # the settings really reached the estimator
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_vectorized_fit(blobs):  # noqa: F811
+    x, y = blobs
+    torch.cuda.manual_seed_all(11)
+    before = torch.cuda.get_rng_state()
+    est = NUTSClassifier(num_chains=2, num_warmup=30, num_samples=30, max_tree_depth=3,
+                         chain_method="vectorized", device="cuda", random_state=0).fit(x, y)
+    assert torch.equal(torch.cuda.get_rng_state(), before)  # per-chain generators only
+    proba = est.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-12)
+    assert np.mean(est.predict(x) == y) >= 0.95
+    assert est.samples_.device.type == "cuda" and est.samples_.std(0).min() > 0
+
+
 def test_default_chain_method_is_parallel():
     assert bc.NUTSClassifier().chain_method == "parallel"
