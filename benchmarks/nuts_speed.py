@@ -4,16 +4,22 @@ Not collected by pytest (no ``test_`` prefix). One torch/XLA thread per process;
 taken from rounds interleaved in one process, so a busy neighbour slows every side alike.
 
     python benchmarks/nuts_speed.py ratios [--rounds 5] [--model-nuts] [--nuts-only]
-        [--activation relu --depth 7 --iters 30]
-    python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc
+        [--vec-only] [--activation relu --depth 7 --iters 30]
+    python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc|vec1proc|vec2proc
     python benchmarks/nuts_speed.py parallel [--rounds 3]
     python benchmarks/nuts_speed.py compile
-    python benchmarks/nuts_speed.py profile [--out profile.txt]
+    python benchmarks/nuts_speed.py profile [--chain-method vectorized --chains 2]
 
 ``iris`` is 4 chains x (300 warmup + 300 draws), depth 7, relu 20-50-20, N(0, 1) prior,
 ``bc.load_dataset("iris", seed=0)``; ``before`` is the pre-issue-13 path (autograd gradient,
-chains one after another), the others the current estimator with ``n_jobs`` 1, 2, 4.
-Every mode prints one JSON object per result.
+chains one after another), the others the current estimator with ``n_jobs`` 1, 2, 4;
+``vec1proc``/``vec2proc``: ``chain_method="vectorized"``, the 4 chains in one batch in one
+process, or 2 processes x 2 batched chains.
+``ratios`` also times the vectorised NUTS with K = 1, 2, 4 chains in one batch, per
+chain-gradient computed (K per batched call, the lockstep waste included), against NumPyro
+single-chain and NumPyro ``chain_method="vectorized"`` with 4 chains (per chain-gradient its
+``vmap`` computes: 4 x the longest tree per iteration); ``ratio_ours_over_numpyro`` < 1 means
+ours is faster. Every mode prints one JSON object per result.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import torch
 
 import bnncompare as bc
 from bnncompare import net, peers
-from bnncompare.methods._chains import ChainSettings, run_chains
+from bnncompare.methods._chains import ChainSettings, run_batch, run_chains
 from bnncompare.methods._potential import value_and_grad
 
 HIDDEN = (20, 50, 20)
@@ -80,13 +86,23 @@ def ratios(args) -> None:
     }
     if args.nuts_only:
         work = {k: v for k, v in work.items() if k.startswith("nuts/")}
+    if args.vec_only:
+        work = {}
+    settings = ChainSettings(spec, 1.0, iters, iters, depth, 0.8, 0)
+    for k in (1, 2, 4):
+        # units: chain-gradients computed (K per batched call)
+        work[f"nuts/vectorized K={k}"] = lambda k=k: k * run_batch(
+            settings, x, y, list(range(k)))[0].grad_evals
     if args.model_nuts:
         work["nuts/pyro-model-nuts"] = lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters,
                                                                    iters, depth)
     if peers.numpyro_available() and not args.no_numpyro:
         runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, depth)
         work["nuts/numpyro (warm)"] = runner.run
-        _emit(what="numpyro_compile_s", value=runner.compile_s)
+        vec = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, depth,
+                                 num_chains=4)
+        work["nuts/numpyro-vectorized K=4 (warm)"] = lambda: (vec.run(), vec.lockstep_steps())[1]
+        _emit(what="numpyro_compile_s", value=runner.compile_s, vectorized_4=vec.compile_s)
     per_unit: dict[str, list[float]] = {k: [] for k in work}
     for _ in range(args.rounds):
         for name, fn in work.items():
@@ -97,10 +113,22 @@ def ratios(args) -> None:
               rounds=[round(1e3 * v, 4) for v in values])
     for task, ours in (("nuts", "nuts/bnncompare"), ("svi", "svi/bnncompare")):
         for name, values in per_unit.items():
-            if name.startswith(task + "/") and name != ours:
+            if name.startswith(task + "/") and name != ours and ours in per_unit:
                 ratio = statistics.median(v / o for v, o in zip(values, per_unit[ours],
                                                                 strict=True))
                 _emit(what="ratio_peer_over_ours", task=task, peer=name, ratio=ratio)
+    _vectorized_ratios(per_unit)
+
+
+def _vectorized_ratios(per_unit: dict[str, list[float]]) -> None:
+    """Vectorised NUTS per chain-gradient over NumPyro's, round by round (median)."""
+    pairs = [(f"nuts/vectorized K={k}", "nuts/numpyro (warm)") for k in (1, 2, 4)]
+    pairs.append(("nuts/vectorized K=4", "nuts/numpyro-vectorized K=4 (warm)"))
+    for ours, theirs in pairs:
+        if ours in per_unit and theirs in per_unit:
+            ratio = statistics.median(o / t for o, t in zip(per_unit[ours], per_unit[theirs],
+                                                            strict=True))
+            _emit(what="ratio_ours_over_numpyro", ours=ours, numpyro=theirs, ratio=ratio)
 
 
 def iris(args) -> None:
@@ -118,13 +146,22 @@ def iris(args) -> None:
             results = run_chains(settings, x, y, 4, 1)
             grads, diag = sum(r.grad_evals for r in results), {}
         else:
-            n_jobs = {"seq": 1, "2proc": 2, "4proc": 4}[args.variant]
-            est = bc.NUTSClassifier(n_jobs=n_jobs, **kwargs).fit(ds.x_train, ds.y_train)
+            n_jobs, method = VARIANTS[args.variant]
+            est = bc.NUTSClassifier(n_jobs=n_jobs, chain_method=method, **kwargs)
+            est.fit(ds.x_train, ds.y_train)
             grads, diag = est.n_grad_evals_, est.diagnostics_
+            diag = {**diag, "useful_grad_evals": est.n_useful_grad_evals_,
+                    "batched_grad_calls": est.n_batched_grad_calls_}
         wall = time.perf_counter() - start
+    cores = VARIANTS.get(args.variant, (1, ""))[0]
     _emit(what="iris_4chain", variant=args.variant, wall_s=wall, grad_evals=grads,
-          ms_per_grad_per_chain_core=1e3 * wall / grads * min(4, {"2proc": 2, "4proc": 4}.get(
-              args.variant, 1)), diagnostics=diag)
+          ms_per_grad_per_chain_core=1e3 * wall / grads * min(4, cores), diagnostics=diag,
+          load_average=os.getloadavg())
+
+
+# iris variants: (n_jobs, chain_method)
+VARIANTS = {"seq": (1, "parallel"), "2proc": (2, "parallel"), "4proc": (4, "parallel"),
+            "vec1proc": (1, "vectorized"), "vec2proc": (2, "vectorized")}
 
 
 def parallel(args) -> None:
@@ -168,10 +205,12 @@ def compile_break_even(args) -> None:
 
 
 def profile(args) -> None:
-    """cProfile of one chain of the current estimator (iris, relu, depth 7, 100 + 100)."""
+    """cProfile of the estimator in this process (iris, relu, depth 7, 100 + 100), one chain
+    or ``--chains`` (vectorised: one batch)."""
     ds = bc.load_dataset("iris", seed=0)
     est = bc.NUTSClassifier(hidden_sizes=HIDDEN, activation="relu", num_warmup=100,
-                            num_samples=100, max_tree_depth=7, random_state=0, n_jobs=1)
+                            num_samples=100, max_tree_depth=7, random_state=0, n_jobs=1,
+                            num_chains=args.chains, chain_method=args.chain_method)
     prof = cProfile.Profile()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -188,7 +227,8 @@ def profile(args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["ratios", "iris", "parallel", "compile", "profile"])
-    parser.add_argument("--variant", choices=["before", "seq", "2proc", "4proc"], default="seq")
+    parser.add_argument("--variant", choices=["before", "seq", "2proc", "4proc", "vec1proc",
+                                              "vec2proc"], default="seq")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--svi-steps", type=int, default=200)
@@ -196,6 +236,11 @@ def main(argv=None) -> None:
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--model-nuts", action="store_true")
     parser.add_argument("--nuts-only", action="store_true")
+    parser.add_argument("--chain-method", default="parallel",
+                        choices=["parallel", "vectorized"], help="profile")
+    parser.add_argument("--chains", type=int, default=1, help="profile")
+    parser.add_argument("--vec-only", action="store_true",
+                        help="only the vectorised NUTS and NumPyro (ratios)")
     parser.add_argument("--no-numpyro", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

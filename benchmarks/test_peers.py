@@ -3,6 +3,10 @@
 The seed's setting (iris, MLP 4-20-50-20-3, tanh, N(0, 1) prior). Three tasks:
 ``predict`` (S draws on the test rows), ``svi_step`` (one optimiser step), ``nuts_leapfrog``
 (one gradient evaluation inside NUTS). ``ratio_vs_bnncompare`` > 1 means bnncompare is faster.
+``bnncompare-vectorized`` is ``NUTSClassifier(chain_method="vectorized")`` with
+``VEC_CHAINS`` chains in one batch in one process (one thread, like every row): its unit is
+one chain's leapfrog step as computed (the batch's lockstep waste included), so its ratio to
+``numpyro`` (single chain) is the per-gradient comparison of issue 13.
 Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
 ``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
@@ -27,8 +31,9 @@ PEERS = [
     ("svi_step", "nn-step"),
     ("nuts_leapfrog", "bnncompare"), ("nuts_leapfrog", "pyro-model-nuts"),
     ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "bnncompare-grad-only"),
-    ("nuts_leapfrog", "numpyro"),
+    ("nuts_leapfrog", "numpyro"), ("nuts_leapfrog", "bnncompare-vectorized"),
 ]
+VEC_CHAINS = 4
 FLOOR_CALLS = 200
 
 
@@ -85,6 +90,12 @@ def _nuts_leapfrog(profile, method):
             hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
             max_tree_depth=NUTS_DEPTH, random_state=SEED).fit(ds.x_train, ds.y_train)\
             .n_grad_evals_, workload
+    if method == "bnncompare-vectorized":
+        return lambda: NUTSClassifier(
+            hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
+            max_tree_depth=NUTS_DEPTH, num_chains=VEC_CHAINS, chain_method="vectorized",
+            n_jobs=1, random_state=SEED).fit(ds.x_train, ds.y_train).n_grad_evals_, \
+            {**workload, "chains": VEC_CHAINS, "chain_method": "vectorized", "n_jobs": 1}
     if method == "pyro-model-nuts":
         return lambda: peers.tutorial_nuts(spec, x, y, 1.0, iters, iters, NUTS_DEPTH), workload
     floor_workload = {"calls": FLOOR_CALLS, "n_train": len(ds.x_train),

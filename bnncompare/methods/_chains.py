@@ -1,5 +1,9 @@
 """NUTS chains, one after another or one per process, with identical results either way.
 
+Two samplers: Pyro's NUTS kernel, one chain at a time (``run_chains``), and the vectorised
+NUTS (``_vnuts``: K chains in lockstep, one batched gradient per leapfrog step), the chains split
+into ``n_jobs`` groups of one process each (``run_vectorized``).
+
 Each chain owns its randomness: its initial weights and Pyro's momentum/acceptance draws come
 from ``seed + chain`` (torch's global generator is re-seeded at the chain's start), never from
 a stream shared with the previous chain. So a chain computes the same floats wherever it runs,
@@ -21,10 +25,16 @@ import torch
 from pyro.infer import MCMC, NUTS
 
 from bnncompare import net
+from bnncompare.methods._adapt import run_nuts
 from bnncompare.methods._nuts import FlatNUTS
-from bnncompare.methods._potential import AutogradPotential, ManualGradPotential
+from bnncompare.methods._potential import (
+    AutogradPotential,
+    ManualGradPotential,
+    batched_value_and_grad,
+)
 
-__all__ = ["ChainResult", "ChainSettings", "available_cores", "run_chains"]
+__all__ = ["ChainResult", "ChainSettings", "available_cores", "run_batch", "run_chains",
+           "run_vectorized"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,19 @@ class ChainResult:
     steps_per_draw: list[int]  # leapfrog steps of each sampling iteration
     divergences: int
     grad_evals: int           # every gradient evaluation, warmup and step-size search included
+    # vectorised chains compute their whole batch's positions on every call: grad_evals counts
+    # the calls (each computes this chain's gradient), used_grad_evals those that advanced
+    # this chain (the rest is lockstep waste); one chain per process: both are grad_evals
+    batched_calls: int | None = None
+    used_grad_evals: int | None = None
+    batch_size: int = 1  # chains sharing the batched calls
+    step_size: float | None = None  # adapted step size (vectorised path)
+
+    def __post_init__(self):
+        if self.batched_calls is None:
+            self.batched_calls = self.grad_evals
+        if self.used_grad_evals is None:
+            self.used_grad_evals = self.grad_evals
 
 
 def available_cores() -> int:
@@ -109,3 +132,38 @@ def run_chains(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor, num_ch
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
         futures = [pool.submit(_worker, settings, x, y, chain) for chain in range(num_chains)]
         return [f.result() for f in futures]
+
+
+def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
+              chains: list[int]) -> list[ChainResult]:
+    """The vectorised NUTS on ``chains`` in one batch; chain ``c`` seeded ``seed + c`` (its
+    initial weights, then every random draw of its sampler, from one generator)."""
+    generators = [torch.Generator().manual_seed(settings.seed + c) for c in chains]
+    init = torch.stack([net.init_theta(settings.spec, g) for g in generators]).to(x)
+    evaluate = batched_value_and_grad(settings.spec, x, y, settings.prior_scale)
+    run = run_nuts(evaluate, init, generators, settings.num_warmup, settings.num_samples,
+                   settings.max_tree_depth, settings.target_accept_prob)
+    return [ChainResult(run.draws[i], run.steps[i].tolist(), int(run.divergences[i]),
+                        run.calls, run.calls, int(run.used[i]), len(chains),
+                        float(run.step_size[i])) for i in range(len(chains))]
+
+
+def _vectorized_worker(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
+                       chains: list[int]) -> list[ChainResult]:
+    torch.set_num_threads(1)
+    return run_batch(settings, x, y, chains)
+
+
+def run_vectorized(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
+                   num_chains: int, n_jobs: int) -> list[ChainResult]:
+    """``num_chains`` vectorised chains in ``n_jobs`` contiguous groups, one process each
+    (1: one batch in this process). A chain's draws do not depend on its group."""
+    n_jobs = min(n_jobs, num_chains)
+    groups = [g.tolist() for g in torch.arange(num_chains).tensor_split(n_jobs)]
+    if n_jobs <= 1 or x.device.type != "cpu":
+        return [r for group in groups for r in run_batch(settings, x, y, group)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
+        futures = [pool.submit(_vectorized_worker, settings, x, y, g) for g in groups]
+        return [r for f in futures for r in f.result()]

@@ -8,7 +8,10 @@ Fast by construction (REFERENCE.md, ``benchmarks/nuts_speed.py``):
   (``_nuts.FlatNUTS``): adaptation, tree doubling and every random draw stay Pyro's, and the
   draws are bit-for-bit those of Pyro's NUTS on the same potential (a test);
 - chains run in parallel processes, one core and one torch thread each (``_chains``), with
-  per-chain seeds, so the draws are bit-identical whatever ``n_jobs`` is.
+  per-chain seeds, so the draws are bit-identical whatever ``n_jobs`` is;
+- ``chain_method="vectorized"`` swaps Pyro's kernel for our own NUTS (``_vnuts``, checked
+  against Pyro's statistically in ``tests/methods/test_vnuts.py``): K chains in lockstep, one
+  batched (K, P) gradient per leapfrog step, the chains split into ``n_jobs`` processes.
 Convergence is judged in function space: weight-space R-hat cannot pass on a BNN (permutation
 and sign symmetries put every chain in a different, equivalent mode), so the warning reads the
 split R-hat of the predictive probabilities on the training inputs.
@@ -24,11 +27,13 @@ import torch
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
 from bnncompare import net
-from bnncompare.methods._chains import ChainSettings, available_cores, run_chains
+from bnncompare.methods._chains import ChainSettings, available_cores, run_chains, run_vectorized
 from bnncompare.methods._potential import make_potential
 from bnncompare.methods.base import BaseMLPClassifier, StoredDrawsMixin, check_positive_int
 
-__all__ = ["NUTSClassifier", "make_potential", "predictive_r_hat"]
+__all__ = ["CHAIN_METHODS", "NUTSClassifier", "make_potential", "predictive_r_hat"]
+
+CHAIN_METHODS = ("parallel", "vectorized")
 
 
 def _ess_and_r_hat(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,6 +89,14 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
     n_jobs : int or None, default=None
         Processes the chains run in (one core and one torch thread each). None: one per
         chain, up to the cores available; 1: in this process. The draws do not depend on it.
+    chain_method : {'parallel', 'vectorized'}, default='parallel'
+        ``'parallel'``: Pyro's NUTS kernel, one chain at a time in each process (draws
+        bit-for-bit Pyro's). ``'vectorized'``: this package's NUTS with the chains in
+        lockstep, one batched gradient per leapfrog step for all chains of a process
+        (``n_jobs`` groups); the same algorithm, checked against Pyro's statistically, not
+        draw for draw. Its draws do not depend on ``n_jobs`` either (each chain has its own
+        generator); every chain of a group is computed until the group's longest trajectory
+        ends, so ``n_grad_evals_`` counts more evaluations than advanced the chains.
 
     Attributes
     ----------
@@ -95,7 +108,13 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         R-hat high on a BNN), ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth``
         (sampling iterations).
     n_grad_evals_ : int
-        Leapfrog steps (gradient evaluations of the log-joint), warmup included.
+        Gradient evaluations of the log-joint computed, one per chain per leapfrog step (or
+        step-size search step), warmup included; vectorised: the chains of a group times
+        its batched calls.
+    n_useful_grad_evals_ : int
+        Those of ``n_grad_evals_`` that advanced a chain (equal for ``'parallel'``).
+    n_batched_grad_calls_ : int
+        Potential+gradient calls made (``'vectorized'``: one per group and leapfrog step).
     """
 
     label = "NUTS"
@@ -125,7 +144,8 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
 
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_warmup=200,
                  num_samples=200, num_chains=1, max_tree_depth=8, target_accept_prob=0.8,
-                 random_state=None, device="cpu", num_predictive_samples=None, n_jobs=None):
+                 random_state=None, device="cpu", num_predictive_samples=None, n_jobs=None,
+                 chain_method="parallel"):
         self.hidden_sizes = hidden_sizes
         self.activation = activation
         self.prior_scale = prior_scale
@@ -138,9 +158,13 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         self.device = device
         self.num_predictive_samples = num_predictive_samples
         self.n_jobs = n_jobs
+        self.chain_method = chain_method
 
     def _check_method_params(self) -> None:
         check_positive_int("n_jobs", self.n_jobs, allow_none=True)
+        if self.chain_method not in CHAIN_METHODS:
+            raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, "
+                             f"got {self.chain_method!r}")
         check_positive_int("num_samples", self.num_samples)
         check_positive_int("num_chains", self.num_chains)
         check_positive_int("max_tree_depth", self.max_tree_depth)
@@ -157,10 +181,14 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
                                  self.num_samples, self.max_tree_depth,
                                  self.target_accept_prob, self.seed_)
         n_jobs = available_cores() if self.n_jobs is None else self.n_jobs
-        results = run_chains(settings, x, y, self.num_chains, n_jobs)
+        run = run_chains if self.chain_method == "parallel" else run_vectorized
+        results = run(settings, x, y, self.num_chains, n_jobs)
         stacked = torch.stack([r.draws for r in results]).to(self.device_)  # (chains, S, P)
         self.samples_ = stacked.reshape(-1, self.n_params_)
         self.n_grad_evals_ = sum(r.grad_evals for r in results)
+        self.n_useful_grad_evals_ = sum(r.used_grad_evals for r in results)
+        # the chains of a batch share its calls: each reports all of them
+        self.n_batched_grad_calls_ = round(sum(r.batched_calls / r.batch_size for r in results))
         steps = [s for r in results for s in r.steps_per_draw]
         self.diagnostics_ = self._diagnostics(stacked, steps,
                                               sum(r.divergences for r in results))

@@ -64,29 +64,49 @@ class NumPyroNUTS:
     init_state: object
     num_iterations: int
     compile_s: float = 0.0
+    # leapfrog steps of the last run, (iterations,) or (iterations, chains) when vectorised
+    last_steps: np.ndarray | None = None
 
     def run(self) -> int:
-        """All warmup and sampling iterations from the initial state; leapfrog steps taken."""
+        """All warmup and sampling iterations from the initial state; leapfrog steps taken
+        (summed over the chains when vectorised: the steps that advanced a chain)."""
         state, steps = self.init_state, []
         for _ in range(self.num_iterations):
             state = self.step(state)
             steps.append(state.num_steps)
-        return int(np.asarray(steps).sum())  # blocks until JAX has finished
+        self.last_steps = np.asarray(steps)  # blocks until JAX has finished
+        return int(self.last_steps.sum())
+
+    def lockstep_steps(self) -> int:
+        """Chain-gradients the last run computed: vectorised chains (``vmap``) run each
+        iteration's while-loop until the longest tree ends, ``chains x max`` per iteration."""
+        steps = self.last_steps.reshape(len(self.last_steps), -1)
+        return int(steps.max(1).sum() * steps.shape[1])
 
 
 def numpyro_nuts(spec: net.MLPSpec, x: np.ndarray, y: np.ndarray, prior_scale: float,
                  num_warmup: int, num_samples: int, max_tree_depth: int,
-                 seed: int = 0) -> NumPyroNUTS:
-    """Build NumPyro NUTS on ``potential_fn`` and compile it (``compile_s``: first run - warm)."""
+                 seed: int = 0, num_chains: int = 1) -> NumPyroNUTS:
+    """Build NumPyro NUTS on ``potential_fn`` and compile it (``compile_s``: first run - warm).
+
+    ``num_chains > 1``: NumPyro's ``chain_method="vectorized"`` (a batch of PRNG keys makes
+    ``kernel.init`` ``vmap`` the transition), chain ``c`` started from
+    ``init_theta(seed + c)``.
+    """
     jax, jnp = _import_jax()
     import torch
     from numpyro.infer import NUTS
 
     potential = _potential(spec, jnp.asarray(x), jnp.asarray(y), prior_scale)
     kernel = NUTS(potential_fn=potential, max_tree_depth=max_tree_depth)
-    init = jnp.asarray(net.init_theta(spec, torch.Generator().manual_seed(seed)).numpy())
-    state = kernel.init(jax.random.PRNGKey(seed), num_warmup, init_params=init,
-                        model_args=(), model_kwargs={})
+    inits = [net.init_theta(spec, torch.Generator().manual_seed(seed + c)).numpy()
+             for c in range(num_chains)]
+    key = jax.random.PRNGKey(seed)
+    if num_chains == 1:
+        init = jnp.asarray(inits[0])
+    else:
+        init, key = jnp.asarray(np.stack(inits)), jax.random.split(key, num_chains)
+    state = kernel.init(key, num_warmup, init_params=init, model_args=(), model_kwargs={})
     runner = NumPyroNUTS(jax.jit(lambda s: kernel.sample(s, (), {})), state,
                          num_warmup + num_samples)
     start = time.perf_counter()

@@ -1,0 +1,275 @@
+"""NUTS for K chains in lockstep: one batched potential + gradient per leapfrog step.
+
+Pyro's NUTS (``pyro.infer.mcmc.nuts``, Apache-2.0) builds one chain's tree with a recursion of
+tiny-tensor operations; per leapfrog step that dispatch costs as much as the gradient itself.
+Here K chains share every tensor operation: their positions are one ``(K, P)`` tensor and one
+call of :func:`~bnncompare.methods._potential.batched_value_and_grad` moves them all.
+
+The algorithm is Pyro's multinomial NUTS, chain by chain:
+
+- trajectory doubling with a random direction per doubling; each new subtree of depth ``d``
+  takes ``2**d`` leapfrog steps from the trajectory's end in that direction;
+- inside a subtree the proposal is drawn multinomially over its leaves (weights
+  ``exp(-H)``), once the subtree is complete: the same distribution as Pyro's recursive
+  merges (which draw it pairwise);
+- at the top level biased progressive sampling (accept the subtree's proposal with
+  probability ``min(1, w_subtree / w_trajectory)``);
+- the generalised U-turn criterion on ``M^{-1/2} r`` (Betancourt 2013, A.4.2; Pyro's
+  ``_is_turning``) for every balanced sub-subtree, in the order Pyro's recursion checks them
+  (a sub-subtree is checked when its last leaf is built: the iterative form of the recursion),
+  and for the whole trajectory after each doubling. Like Pyro, no extra checks across
+  neighbouring sub-subtrees (NumPyro/Stan >= 2.23 add them; Pyro is this suite's reference);
+- divergence when ``H - H_0 > 1000`` (Pyro's ``_max_sliced_energy``), NaN energy = +inf.
+
+Lockstep: every chain runs the same tree shape (leaf ``i`` of depth ``d``); a chain whose
+trajectory has stopped (U-turn, divergence) is masked: its positions are still computed in the
+batch but never change its state, its accept statistics or its step count. ``used`` counts
+the leapfrog steps that advanced each chain, ``calls`` the batched calls (the work done).
+
+Randomness: each chain draws from its own ``torch.Generator``, a fixed number of numbers per
+iteration (momentum, and per doubling a direction and two uniforms), so a chain's
+draws depend only on its seed: the same in a batch of 4 as alone (a test).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["BatchedNUTS", "IterationRandoms", "Transition", "draw_randoms"]
+
+MAX_SLICED_ENERGY = 1000.0  # Pyro's NUTS._max_sliced_energy
+
+
+@dataclass
+class IterationRandoms:
+    """One iteration's random numbers for K chains, drawn per chain from its generator."""
+
+    momentum: torch.Tensor    # (K, P) standard normal (unscaled momentum)
+    go_right: torch.Tensor    # (K, D) bool, the direction of each doubling
+    top: torch.Tensor         # (K, D) uniform, top-level acceptance of each subtree
+    leaf: torch.Tensor        # (K, D) uniform, the proposal draw inside each subtree
+
+
+def draw_randoms(generators: list[torch.Generator], n_params: int, depth: int,
+                 like: torch.Tensor) -> IterationRandoms:
+    """A fixed amount of randomness per chain and iteration (so streams never interleave)."""
+    n_uniform = 3 * depth
+    momentum = torch.stack([torch.randn(n_params, generator=g) for g in generators])
+    uniform = torch.stack([torch.rand(n_uniform, generator=g, dtype=torch.float64)
+                           for g in generators])
+    momentum = momentum.to(like)
+    uniform = uniform.to(like.device)
+    return IterationRandoms(momentum, uniform[:, :depth] < 0.5, uniform[:, depth:2 * depth],
+                            uniform[:, 2 * depth:])
+
+
+@dataclass
+class Transition:
+    """What one NUTS iteration did, per chain."""
+
+    accept_prob: torch.Tensor  # (K,) mean Metropolis acceptance over the built leaves
+    steps: torch.Tensor        # (K,) leapfrog steps that advanced the chain
+    diverged: torch.Tensor     # (K,) bool
+
+
+def _is_turning(r_left: torch.Tensor, r_right: torch.Tensor,
+                r_sum: torch.Tensor) -> torch.Tensor:
+    """Pyro's ``NUTS._is_turning`` per chain: all arguments unscaled momenta ``M^{-1/2} r``."""
+    return ~_not_turning(r_left, r_right, r_sum)
+
+
+def _not_turning(r_left, r_right, r_sum, zero=0.0) -> torch.Tensor:
+    """``r_left . rho > 0 and r_right . rho > 0`` with ``rho = r_sum - (r_left + r_right)/2``
+    (NaN compares False: a NaN momentum counts as turning). ``zero`` may be a 0-d tensor of
+    the momenta's dtype: comparing with a Python number casts it to a tensor on every call."""
+    rho = torch.sub(r_sum, r_left + r_right, alpha=0.5)
+    return torch.minimum(torch.linalg.vecdot(r_left, rho),
+                         torch.linalg.vecdot(r_right, rho)) > zero
+
+
+def _select(mask: torch.Tensor, new: tuple, old: tuple) -> tuple:
+    """Per chain: ``new`` where ``mask`` (K,) else ``old``, for tensors (K, ...)."""
+    out = []
+    for a, b in zip(new, old, strict=True):
+        m = mask.view(-1, *([1] * (a.dim() - 1)))
+        out.append(torch.where(m, a, b))
+    return tuple(out)
+
+
+class BatchedNUTS:
+    """NUTS transitions for K chains with per-chain step sizes and diagonal mass matrices.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``theta (K, P) -> (U (K,), dU/dtheta (K, P))``.
+    num_chains, n_params : int
+    max_tree_depth : int
+    like : Tensor
+        Dtype and device of the positions.
+    """
+
+    def __init__(self, evaluate, num_chains: int, n_params: int, max_tree_depth: int,
+                 like: torch.Tensor):
+        self._evaluate = evaluate
+        self.max_tree_depth = max_tree_depth
+        self.step_size = torch.ones(num_chains, dtype=torch.float64, device=like.device)
+        self.inverse_mass = torch.ones(num_chains, n_params, dtype=like.dtype,
+                                       device=like.device)
+        self.calls = 0  # batched potential+gradient calls
+        self.used = torch.zeros(num_chains, dtype=torch.long, device=like.device)
+        # thresholds as 0-d tensors: a Python number is wrapped and cast on every comparison
+        self._zero = torch.zeros((), dtype=like.dtype, device=like.device)
+        self._min_leaf_weight = torch.full((), -MAX_SLICED_ENERGY, dtype=like.dtype,
+                                           device=like.device)
+
+    @property
+    def inverse_mass(self) -> torch.Tensor:
+        return self._inverse_mass
+
+    @inverse_mass.setter
+    def inverse_mass(self, value: torch.Tensor) -> None:
+        # Pyro's BlockMassMatrix for a diagonal: r = M^{1/2} r_unscaled, r_unscaled = M^{-1/2} r
+        self._inverse_mass = value
+        self._sqrt_inverse = value.sqrt()
+        self._sqrt_mass = self._sqrt_inverse.reciprocal()
+
+    def evaluate(self, theta: torch.Tensor, active: torch.Tensor | bool = True):
+        """Batched ``U, dU`` (one call); ``active`` chains (True: all; False: none, the
+        caller counts them) are counted as used."""
+        self.calls += 1
+        if active is True:
+            self.used += 1
+        elif active is not False:
+            self.used += active
+        return self._evaluate(theta)
+
+    def momentum(self, unscaled: torch.Tensor) -> torch.Tensor:
+        return unscaled * self._sqrt_mass
+
+    def kinetic(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(r_unscaled, 0.5 |r_unscaled|^2)`` per chain."""
+        unscaled = r * self._sqrt_inverse
+        return unscaled, 0.5 * torch.linalg.vecdot(unscaled, unscaled)
+
+    def leapfrog(self, z, r, grad, signed_step, active=True):
+        """One velocity-Verlet step per chain (Pyro's ``_single_step_verlet``);
+        ``signed_step`` (K, 1)."""
+        half = 0.5 * signed_step
+        return self._leapfrog(z, r, grad, half, signed_step * self._inverse_mass, active)
+
+    def _leapfrog(self, z, r, grad, half, velocity_scale, active):
+        r_half = torch.addcmul(r, half, grad, value=-1)
+        z = torch.addcmul(z, velocity_scale, r_half)
+        pe, grad = self.evaluate(z, active)
+        return z, torch.addcmul(r_half, half, grad, value=-1), grad, pe
+
+    def _subtree(self, start, signed_step, depth, energy0, alive, uniform):
+        """Build one subtree of ``2**depth`` leaves from ``start = (z, r, grad)`` for the
+        ``alive`` chains (leaf by leaf, the order of Pyro's recursion).
+
+        Returns its last leaf ``(z, r, grad, r_unscaled)``, its multinomial proposal
+        ``(z, U, grad)`` and log-weight, its momentum sum, the chains for which it completed
+        without U-turn or divergence, and per-leaf records (weights, who built each leaf)
+        for the acceptance statistics.
+        """
+        z, r, grad = start
+        half, velocity_scale = 0.5 * signed_step, signed_step * self._inverse_mass
+        alive = alive.clone()
+        r_sum = torch.zeros_like(z)
+        leaves, weights, built = [], [], []
+        marks: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        for i, (starting, ending) in enumerate(_balanced_blocks(depth)):
+            built.append(alive)
+            z, r, grad, pe = self._leapfrog(z, r, grad, half, velocity_scale, False)
+            unscaled = r * self._sqrt_inverse
+            # multinomial weight of the leaf: -(sliced energy) = H_0 - H; NaN stops the chain
+            leaf_w = energy0 - torch.add(pe, torch.linalg.vecdot(unscaled, unscaled),
+                                         alpha=0.5)
+            leaves.append((z, pe, grad))
+            weights.append(leaf_w)
+            alive = alive & (leaf_w >= self._min_leaf_weight)
+            for k in starting:  # sub-subtrees of 2**k leaves starting here
+                marks[k] = (unscaled, r_sum)
+            r_sum = r_sum + unscaled
+            for k in ending:  # ... and those ending here: Pyro's merge checks
+                first, before = marks[k]
+                alive = alive & _not_turning(first, unscaled, r_sum - before, self._zero)
+            if ending and i + 1 < 2**depth and not bool(alive.any()):
+                break
+        weights_t = torch.stack(weights, 1).nan_to_num(nan=-math.inf)  # (K, leaves)
+        proposal, log_w = _multinomial(leaves, weights_t, uniform)
+        return (z, r, grad, unscaled), proposal, log_w, r_sum, alive, \
+            (weights_t, torch.stack(built, 1))
+
+    def transition(self, z, pe, grad, rand: IterationRandoms):
+        """One NUTS iteration for every chain from ``(z, U, dU)``.
+
+        Returns the new ``(z, U, dU)`` and a :class:`Transition`.
+        """
+        r = self.momentum(rand.momentum)
+        unscaled, kinetic = self.kinetic(r)
+        energy0 = pe + kinetic
+        left = right = (z, r, grad, unscaled)
+        r_sum, log_w = unscaled, torch.zeros_like(energy0)
+        active = torch.ones_like(energy0, dtype=torch.bool)
+        records = []
+        state = (z, pe, grad)
+        step = self.step_size.to(z.dtype).unsqueeze(1)
+        for depth in range(self.max_tree_depth):
+            go_right = rand.go_right[:, depth]
+            start = _select(go_right, right[:3], left[:3])
+            signed = torch.where(go_right.unsqueeze(1), step, -step)
+            end, proposal, sub_w, sub_sum, ok, record = self._subtree(
+                start, signed, depth, energy0, active, rand.leaf[:, depth])
+            records.append(record)
+            right = _select(go_right, end, right)
+            left = _select(go_right, left, end)
+            accept = ok & (rand.top[:, depth] < (sub_w - log_w).exp())
+            state = _select(accept, proposal, state)
+            r_sum = r_sum + sub_sum
+            log_w = torch.logaddexp(log_w, sub_w)
+            active = ok & _not_turning(left[3], right[3], r_sum, self._zero)
+            if not bool(active.any()):
+                break
+        return state, self._statistics(records)
+
+    def _statistics(self, records) -> Transition:
+        """Per chain: leaves built, mean acceptance over them (Pyro's ``sum_accept_probs /
+        num_proposals``), and whether one of them diverged."""
+        weights = torch.cat([w for w, _ in records], 1)
+        built = torch.cat([b for _, b in records], 1)
+        steps = built.sum(1)
+        self.used += steps
+        # a running sum (cumsum is sequential), not .sum(): a vectorised sum's rounding
+        # depends on the row length, which depends on when the batch's other chains stop
+        accept = torch.where(built, weights.exp().clamp(max=1.0), 0.0).cumsum(1)[:, -1]
+        diverged = (built & (weights < -MAX_SLICED_ENERGY)).any(1)
+        return Transition(accept / steps.clamp(min=1), steps, diverged)
+
+
+@functools.cache
+def _balanced_blocks(depth: int) -> list[tuple[list[int], list[int]]]:
+    """Per leaf ``i`` of a subtree of ``2**depth`` leaves: the sizes ``k`` (``2**k`` leaves,
+    ``k >= 1``) of the balanced sub-subtrees that start at ``i`` and that end at ``i``."""
+    levels = range(1, depth + 1)
+    return [([k for k in levels if i % 2**k == 0], [k for k in levels if (i + 1) % 2**k == 0])
+            for i in range(2**depth)]
+
+
+def _multinomial(leaves, weights: torch.Tensor, uniform: torch.Tensor):
+    """One leaf per chain with probability ``softmax(weights)`` by inverting the CDF at
+    ``uniform`` (K,); returns its ``(z, U, grad)`` and the log of the total weight."""
+    log_w = torch.logsumexp(weights, 1)
+    if len(leaves) == 1:
+        return leaves[0], log_w
+    cdf = (weights - log_w.unsqueeze(1)).exp().cumsum(1)
+    index = (cdf < uniform.to(cdf.dtype).unsqueeze(1)).sum(1).clamp(max=len(leaves) - 1)
+    # gather only the K picked rows (stacking every leaf first costs a copy of them all)
+    picked = [leaves[i] for i in index.tolist()]
+    return tuple(torch.stack([leaf[part][c] for c, leaf in enumerate(picked)])
+                 for part in range(3)), log_w
