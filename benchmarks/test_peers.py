@@ -6,7 +6,9 @@ The seed's setting (iris, MLP 4-20-50-20-3, tanh, N(0, 1) prior). Three tasks:
 ``bnncompare-vectorized`` is ``NUTSClassifier(chain_method="vectorized")`` with
 ``VEC_CHAINS`` chains in one batch in one process (one thread, like every row): its unit is
 one chain's leapfrog step as computed (the batch's lockstep waste included), so its ratio to
-``numpyro`` (single chain) is the per-gradient comparison of issue 13.
+``numpyro`` (single chain) is the per-gradient comparison of issue 13, and
+``numpyro-vectorized`` (NumPyro's ``chain_method="vectorized"``, the same chains, counted the
+same way: every chain computed until the batch's longest tree ends) its like-for-like peer.
 Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
 ``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
@@ -32,6 +34,7 @@ PEERS = [
     ("nuts_leapfrog", "bnncompare"), ("nuts_leapfrog", "pyro-model-nuts"),
     ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "bnncompare-grad-only"),
     ("nuts_leapfrog", "numpyro"), ("nuts_leapfrog", "bnncompare-vectorized"),
+    ("nuts_leapfrog", "numpyro-vectorized"),
 ]
 VEC_CHAINS = 4
 FLOOR_CALLS = 200
@@ -106,6 +109,16 @@ def _nuts_leapfrog(profile, method):
         return lambda: peers.manual_grad_calls(spec, x, y, 1.0, FLOOR_CALLS), floor_workload
     if not peers.numpyro_available():
         pytest.skip("numpyro not installed (pip install 'bnncompare[peers]')")
+    if method == "numpyro-vectorized":
+        runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters,
+                                    NUTS_DEPTH, num_chains=VEC_CHAINS)
+
+        def lockstep():
+            runner.run()
+            return runner.lockstep_steps()
+
+        return lockstep, {**workload, "chains": VEC_CHAINS, "chain_method": "vectorized"}, \
+            runner.compile_s
     runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, NUTS_DEPTH)
     return runner.run, workload, runner.compile_s
 

@@ -8,6 +8,7 @@ the schema of docs/benchmark-json.md.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -743,7 +744,23 @@ def test_paired_geomean_fails_only_when_every_pair_exceeds_it(tmp_path):
     bases, news = _pairs(tmp_path, [1.3, 1.25])
     slow = gate.compare_runs(bases, news, paired=True)
     assert not slow.passed and slow.geomean_failed and not slow.flagged
-    assert "per pair 1.3" in gate.format_result(slow).splitlines()[-1]
+    summary = gate.format_result(slow).splitlines()[-1]
+    assert re.search(r"per pair 1\.\d{3}, 1\.\d{3}: all > 1\.15", summary), summary
+
+
+def test_paired_compares_raw_times_within_each_pair(tmp_path):
+    # Pair 2's NEW run read its calibration 2x slower (a slow moment seconds away from the
+    # benchmarks) while its benchmarks ran as fast as BASE's: dividing by that calibration
+    # would call pair 2 2x *faster*; the pairs ran side by side, so their raw times are the
+    # comparison, and every pair ratio is ~1.
+    cells = _layout()
+    bases = [write_layout(tmp_path / f"b{i}.json", cells, seed=10 + i) for i in range(2)]
+    news = [write_layout(tmp_path / "n0.json", cells, seed=20),
+            write_layout(tmp_path / "n1.json", cells, seed=21, machine=2.0, gemm=2.0,
+                         factor={c["fullname"]: 0.5 for c in cells})]
+    result = gate.compare_runs(bases, news, paired=True)
+    assert result.pair_geomeans == pytest.approx([1.0, 1.0], abs=0.03)
+    assert result.geomean == pytest.approx(1.0, abs=0.03)
 
 
 def test_paired_needs_as_many_base_as_new_runs(tmp_path, capsys):
