@@ -24,4 +24,5 @@ def test_calibration(benchmark, profile, method, dataset, kind, position):
     benchmark.group = "calibration"
     benchmark.extra_info.update(profile=profile.name, axis="none",
                                 workload={"calibration": kind})
-    benchmark.pedantic(CALIBRATION_KINDS[kind], rounds=15, warmup_rounds=1)
+    benchmark.pedantic(CALIBRATION_KINDS[kind], rounds=profile.calibration_rounds,
+                       warmup_rounds=1)

@@ -120,6 +120,10 @@ class Profile:
     peer_predict_samples: int = 1000
     peer_steps: int = 200
     peer_nuts_iters: int = 20
+    # rounds of each calibration workload (x 2 kinds x 3 positions per run): the smoke profile
+    # (the CI gate, the sharded-sweep tests) keeps them short; its gate compares paired runs'
+    # raw times and reads calibration only for a fallback against the committed baseline
+    calibration_rounds: int = 15
     methods: tuple[str, ...] = ()  # empty: every registered method
     #: quality-vs-compute curves: each method's budget (``budget_param``) times these factors,
     #: on these quality datasets; factor 1 is the quality cell itself (not measured twice)
@@ -221,7 +225,7 @@ PROFILES: dict[str, Profile] = {
         predict_rounds=7, quality_rounds=3, base_n_train=200, base_n_test=200,
         quality=(QualitySetting("iris", "20x50x20"),),
         budget_factors=(0.5, 1.0), curve_datasets=("iris",),
-        peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6,
+        peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6, calibration_rounds=5,
     ),
     "fast": Profile(
         name="fast", n_train_grid=(100, 300, 1000, 3000, 10000),
