@@ -88,10 +88,8 @@ def test_importance_reference_is_precise(reference):
     assert np.abs(reference["mean"]).max() > 0.8 and reference["sd"].max() < 0.85
 
 
-@pytest.mark.slow
-def test_nuts_matches_importance_sampling(tiny, reference):
-    est = bc.NUTSClassifier(num_warmup=300, num_samples=1000, max_tree_depth=5,
-                            random_state=0).fit(*tiny)
+def assert_matches_importance_sampling(est, reference, n_draws=1000):
+    """A NUTS fit of the tiny problem against the importance-sampling reference."""
     assert est.diagnostics_["divergences"] == 0 and est.diagnostics_["r_hat_max"] < 1.05
     # Tolerance 0.03 on every predictive probability. NUTS side: posterior sd of a probability
     # <= 0.24 here, ESS >= ~580 -> MC se <= 0.010; IS side se <= 0.0024. So 0.03 is ~3 combined
@@ -101,9 +99,16 @@ def test_nuts_matches_importance_sampling(tiny, reference):
     # Posterior mean of theta within 0.2 posterior sd (se of the difference ~0.05 sd at ESS ~600
     # and IS ESS ~6,900; measured max 0.057-0.08 sd); posterior sd within 15% (measured 0.96-1.06).
     draws = est.samples_.double().numpy()
-    assert draws.shape == (1000, 9)
+    assert draws.shape == (n_draws, 9)
     assert (np.abs(draws.mean(0) - reference["mean"]) / reference["sd"]).max() <= 0.2
     np.testing.assert_allclose(draws.std(0) / reference["sd"], 1.0, atol=0.15)
+
+
+@pytest.mark.slow
+def test_nuts_matches_importance_sampling(tiny, reference):
+    est = bc.NUTSClassifier(num_warmup=300, num_samples=1000, max_tree_depth=5,
+                            random_state=0).fit(*tiny)
+    assert_matches_importance_sampling(est, reference)
 
 
 @pytest.mark.slow

@@ -15,7 +15,12 @@ import torch
 from pyro.infer import MCMC, NUTS
 from pyro.infer.mcmc.adaptation import WarmupAdapter
 from test_contract import blobs  # noqa: F401 (the contract's fixture)
-from test_known_answers import X_TEST, _importance_reference, _tiny_problem
+from test_known_answers import (
+    X_TEST,
+    _importance_reference,
+    _tiny_problem,
+    assert_matches_importance_sampling,
+)
 
 import bnncompare as bc
 from bnncompare import NUTSClassifier
@@ -199,17 +204,11 @@ def test_matches_importance_sampling(reference):
     est = NUTSClassifier(num_chains=4, num_warmup=200, num_samples=250, max_tree_depth=5,
                          chain_method="vectorized", n_jobs=1, random_state=0)
     est.fit(x.astype(np.float32), y)
-    assert est.diagnostics_["divergences"] == 0 and est.diagnostics_["r_hat_max"] < 1.05
     # the tolerances of test_known_answers.test_nuts_matches_importance_sampling (1000 draws,
     # ESS >= ~580 there; here 4 x 250 draws, ESS measured 490-680): 0.03 on every predictive
     # probability (~3 combined se), posterior mean within 0.2 sd, sd within 15 % (measured
     # seeds 0-2: 0.009-0.010, 0.06-0.09 sd, 6-8 %)
-    proba = est.predict_proba(X_TEST.astype(np.float32))
-    assert np.abs(proba - reference["pred"]).max() <= 0.03
-    draws = est.samples_.double().numpy()
-    assert draws.shape == (1000, 9)
-    assert (np.abs(draws.mean(0) - reference["mean"]) / reference["sd"]).max() <= 0.2
-    np.testing.assert_allclose(draws.std(0) / reference["sd"], 1.0, atol=0.15)
+    assert_matches_importance_sampling(est, reference)
 
 
 # ------------------------------------------------------------------- determinism, masking
