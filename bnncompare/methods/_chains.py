@@ -115,23 +115,29 @@ def run_chain(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
                        len(kernel_diagnostics.get("divergences", [])), potential.calls)
 
 
-def _worker(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
-            chain: int) -> ChainResult:
-    torch.set_num_threads(1)  # one core per chain: K workers share K cores without contention
-    return run_chain(settings, x, y, chain)
+def _one_thread() -> None:
+    torch.set_num_threads(1)  # one core per worker: K workers share K cores without contention
+
+
+def _in_processes(fn, calls: list[tuple], n_jobs: int) -> list:
+    """``fn(*args)`` for every ``args`` of ``calls`` on ``n_jobs`` forked one-thread
+    processes; the results in the order of ``calls``."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context,
+                             initializer=_one_thread) as pool:
+        futures = [pool.submit(fn, *args) for args in calls]
+        return [f.result() for f in futures]
 
 
 def run_chains(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor, num_chains: int,
                n_jobs: int) -> list[ChainResult]:
     """``num_chains`` chains on ``n_jobs`` processes (1: in this process, in order)."""
     n_jobs = min(n_jobs, num_chains)
+    calls = [(settings, x, y, chain) for chain in range(num_chains)]
     if n_jobs <= 1 or x.device.type != "cpu":
-        return [run_chain(settings, x, y, chain) for chain in range(num_chains)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
-        futures = [pool.submit(_worker, settings, x, y, chain) for chain in range(num_chains)]
-        return [f.result() for f in futures]
+        return [run_chain(*args) for args in calls]
+    return _in_processes(run_chain, calls, n_jobs)
 
 
 def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
@@ -148,22 +154,14 @@ def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
                         float(run.step_size[i])) for i in range(len(chains))]
 
 
-def _vectorized_worker(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
-                       chains: list[int]) -> list[ChainResult]:
-    torch.set_num_threads(1)
-    return run_batch(settings, x, y, chains)
-
-
 def run_vectorized(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
                    num_chains: int, n_jobs: int) -> list[ChainResult]:
     """``num_chains`` vectorised chains in ``n_jobs`` contiguous groups, one process each
     (1: one batch in this process). A chain's draws do not depend on its group."""
     n_jobs = min(n_jobs, num_chains)
-    groups = [g.tolist() for g in torch.arange(num_chains).tensor_split(n_jobs)]
+    calls = [(settings, x, y, g.tolist()) for g in torch.arange(num_chains).tensor_split(n_jobs)]
     if n_jobs <= 1 or x.device.type != "cpu":
-        return [r for group in groups for r in run_batch(settings, x, y, group)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
-        futures = [pool.submit(_vectorized_worker, settings, x, y, g) for g in groups]
-        return [r for f in futures for r in f.result()]
+        batches = [run_batch(*args) for args in calls]
+    else:
+        batches = _in_processes(run_batch, calls, n_jobs)
+    return [r for batch in batches for r in batch]
