@@ -9,6 +9,11 @@ one chain's leapfrog step as computed (the batch's lockstep waste included), so 
 ``numpyro`` (single chain) is the per-gradient comparison of issue 13, and
 ``numpyro-vectorized`` (NumPyro's ``chain_method="vectorized"``, the same chains, counted the
 same way: every chain computed until the batch's longest tree ends) its like-for-like peer.
+Those rows are timed one after another, so each draws its own moment of a shared VM's speed
+(single rows move by up to 1.5x between runs); ``bnncompare-vectorized`` therefore also runs
+both NumPyro rows' work *in its own rounds*, alternately before and after its timed call, and
+records the per-round ratios in ``extra_info["side_by_side"]``: the per-gradient comparison
+with both sides measured in the same seconds.
 Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
 ``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
@@ -16,6 +21,8 @@ Each workload returns ``(work, workload)``: ``work()`` is timed and returns its 
 from __future__ import annotations
 
 import functools
+import statistics
+import time
 
 import pytest
 import torch
@@ -109,18 +116,72 @@ def _nuts_leapfrog(profile, method):
         return lambda: peers.manual_grad_calls(spec, x, y, 1.0, FLOOR_CALLS), floor_workload
     if not peers.numpyro_available():
         pytest.skip("numpyro not installed (pip install 'bnncompare[peers]')")
-    if method == "numpyro-vectorized":
-        runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters,
-                                    NUTS_DEPTH, num_chains=VEC_CHAINS)
+    chains = VEC_CHAINS if method == "numpyro-vectorized" else 1
+    work, compile_s = _numpyro_work(profile, chains)
+    if chains > 1:
+        workload = {**workload, "chains": chains, "chain_method": "vectorized"}
+    return work, workload, compile_s
 
-        def lockstep():
-            runner.run()
-            return runner.lockstep_steps()
 
-        return lockstep, {**workload, "chains": VEC_CHAINS, "chain_method": "vectorized"}, \
-            runner.compile_s
-    runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, NUTS_DEPTH)
-    return runner.run, workload, runner.compile_s
+@functools.cache
+def _numpyro_work(profile, num_chains):
+    """NumPyro's warm run and its compile seconds, built (compiled) once per session: the
+    NumPyro rows and the side-by-side rounds share it. Units: leapfrog steps, or for
+    vectorised chains the chain-gradients computed (every chain until the longest tree ends)."""
+    ds, spec, *_ = _context(profile)
+    iters = profile.peer_nuts_iters
+    runner = peers.numpyro_nuts(spec, ds.x_train, ds.y_train, 1.0, iters, iters, NUTS_DEPTH,
+                                num_chains=num_chains)
+    if num_chains == 1:
+        return runner.run, runner.compile_s
+
+    def lockstep():
+        runner.run()
+        return runner.lockstep_steps()
+
+    return lockstep, runner.compile_s
+
+
+# rows whose rounds also run their peers' work, alternately before and after the timed call
+SIDE_BY_SIDE = {("nuts_leapfrog", "bnncompare-vectorized"): {"numpyro": 1,
+                                                            "numpyro-vectorized": VEC_CHAINS}}
+
+
+class _SideBySide:
+    """Times each peer's work once per round of the benchmarked call: before it in even
+    rounds (pedantic ``setup``), after it in odd ones (``teardown``)."""
+
+    def __init__(self, profile, peer_chains: dict[str, int]):
+        self.work = {peer: _numpyro_work(profile, chains)[0]
+                     for peer, chains in peer_chains.items()}
+        self.s_per_unit: dict[str, list[float]] = {peer: [] for peer in self.work}
+        self.round = 0
+
+    def _time_peers(self):
+        for peer, work in self.work.items():
+            start = time.perf_counter()
+            units = work()
+            self.s_per_unit[peer].append((time.perf_counter() - start) / units)
+
+    def setup(self):
+        if self.round % 2 == 0:
+            self._time_peers()
+
+    def teardown(self):
+        if self.round % 2 == 1:
+            self._time_peers()
+        self.round += 1
+
+    def record(self, ours_s_per_unit: list[float]) -> dict:
+        """``extra_info["side_by_side"]``: per round, every side's seconds per unit, and per
+        peer the median over rounds of ``peer / ours`` (> 1: bnncompare is faster)."""
+        peers_out = {
+            peer: {"s_per_unit": times,
+                   "ratio_vs_bnncompare": statistics.median(
+                       p / o for p, o in zip(times, ours_s_per_unit, strict=True))}
+            for peer, times in self.s_per_unit.items()}
+        return {"rounds": len(ours_s_per_unit), "order": "alternating, peers first in round 0",
+                "s_per_unit": ours_s_per_unit, "peers": peers_out}
 
 
 UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog"}
@@ -137,7 +198,14 @@ def test_peers(benchmark, profile, task, method, dataset):
                                 workload=workload)
     # predict calls are cheap: more rounds; the rest follow the profile's fit rounds
     rounds = profile.predict_rounds if task == "predict" else profile.fit_rounds
-    units = benchmark.pedantic(work, rounds=rounds, warmup_rounds=1 if task == "predict" else 0)
+    side = None
+    if (task, method) in SIDE_BY_SIDE and peers.numpyro_available():
+        side = _SideBySide(profile, SIDE_BY_SIDE[task, method])
+    units = benchmark.pedantic(work, rounds=rounds, warmup_rounds=1 if task == "predict" else 0,
+                               setup=side and side.setup, teardown=side and side.teardown)
     benchmark.extra_info["units_per_round"] = int(units)
+    if side is not None:
+        ours = [seconds / units for seconds in benchmark.stats.stats.data]
+        benchmark.extra_info["side_by_side"] = side.record(ours)
     if compile_s:
         benchmark.extra_info["compile_s"] = compile_s[0]

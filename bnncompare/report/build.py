@@ -43,6 +43,11 @@ CAPTIONS = {
                  f"than {DRIFT_B_TOL:g}",
     "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "
              "(> 1: bnncompare is faster)",
+    "side_by_side": "Peers timed inside the rounds of a bnncompare row (alternately just "
+                    "before and just after each timed round): medians of both sides' seconds "
+                    "per unit and of the per-round ratio peer / bnncompare (> 1: bnncompare "
+                    "is faster); the comparison a change of the machine's speed between "
+                    "rows cannot move",
     "diagnostics": "Convergence of the methods that record diagnostics (flagged: predictive "
                    "R-hat > 1.1, or weight-space R-hat where no predictive one is recorded, or "
                    "divergences > 0). Weight-space R-hat is shown but not judged: permutation "

@@ -50,7 +50,7 @@ EXTRA_COLUMNS = [
     "entropy_bins", "entropy_hist_test", "entropy_hist_ood", "coverages",
     "selective_accuracy", "ood_kind",
     "unit", "units_per_round", "s_per_unit", "ratio_vs_bnncompare", "compile_s",
-    "tv_test", "tv_ood", "agreement_test", "agreement_ood", "budget_setting",
+    "side_by_side", "tv_test", "tv_ood", "agreement_test", "agreement_ood", "budget_setting",
     "grid_entropy", "grid_x", "grid_y",
 ]
 

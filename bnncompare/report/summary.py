@@ -178,6 +178,22 @@ def _peer_lines(peers: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _side_by_side_lines(side: pd.DataFrame) -> list[str]:
+    """One line per bnncompare row that timed its peers in its own rounds."""
+    lines = []
+    several = side["machine"].nunique() > 1
+    for _, rows in side.groupby(["machine", "task", "implementation"], sort=False):
+        first = rows.iloc[0]
+        parts = [f"{r['peer']} {r['ratio_vs_bnncompare']:.3g}× ({first['implementation']} "
+                 f"takes {1 / r['ratio_vs_bnncompare']:.3g}× its time)"
+                 for _, r in rows.iterrows()]
+        where = _where(first, several, "task")
+        lines.append(f"Side by side, {where} (peers timed within {first['implementation']}'s "
+                     f"{first['rounds']} rounds): time per {first['unit']} relative to "
+                     "bnncompare: " + ", ".join(parts) + ".")
+    return lines
+
+
 def _diagnostic_lines(diag: pd.DataFrame) -> list[str]:
     """One line per method that recorded convergence diagnostics."""
     lines = []
@@ -209,6 +225,8 @@ def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> li
         lines += _ood_lines(get("uncertainty"))
     if len(get("peers")):
         lines += _peer_lines(get("peers"))
+    if len(get("side_by_side")):
+        lines += _side_by_side_lines(get("side_by_side"))
     if len(get("diagnostics")):
         lines += _diagnostic_lines(get("diagnostics"))
     if len(get("cpu_vs_gpu")):

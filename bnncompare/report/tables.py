@@ -8,6 +8,8 @@ a table shows for a method follows from the columns its benchmarks recorded.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,7 @@ __all__ = [
     "peers_table",
     "predict_table",
     "quality_table",
+    "side_by_side_table",
     "sort_methods",
     "uncertainty_table",
 ]
@@ -154,6 +157,29 @@ def peers_table(df: pd.DataFrame) -> pd.DataFrame:
     return _select(rows, cols, ["machine", "task", "not_ours", "ratio_vs_bnncompare"])
 
 
+def side_by_side_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Peers timed inside a peers row's own rounds (``extra_info["side_by_side"]``): per
+    peer, the medians over rounds of both sides' seconds per unit and of the per-round ratio
+    peer / ours (> 1: bnncompare is faster), which a change of the machine's speed between
+    rows cannot move."""
+    rows = df[df["phase"] == "peers"]
+    out = []
+    for _, row in rows[rows["side_by_side"].map(lambda v: isinstance(v, dict))].iterrows():
+        side = row["side_by_side"]
+        for peer, record in side["peers"].items():
+            out.append({"machine": row["machine"], "task": row["task"],
+                        "implementation": row["method"], "peer": peer, "unit": row["unit"],
+                        "s_per_unit": statistics.median(side["s_per_unit"]),
+                        "peer_s_per_unit": statistics.median(record["s_per_unit"]),
+                        "ratio_vs_bnncompare": record["ratio_vs_bnncompare"],
+                        "rounds": side["rounds"]})
+    return pd.DataFrame(out, columns=_SIDE_BY_SIDE_COLUMNS)
+
+
+_SIDE_BY_SIDE_COLUMNS = ["machine", "task", "implementation", "peer", "unit", "s_per_unit",
+                         "peer_s_per_unit", "ratio_vs_bnncompare", "rounds"]
+
+
 def diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
     """Convergence per fit of every method that records diagnostics (:data:`DIAGNOSTIC_COLUMNS`
     present); ``flag`` names R-hat > 1.1 and divergences > 0."""
@@ -194,6 +220,7 @@ def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame
         "pareto": pareto_front_table(df),
         "exponents": exponents_table(exps),
         "peers": peers_table(df),
+        "side_by_side": side_by_side_table(df),
         "diagnostics": diagnostics_table(df),
         "fit": fit_table(df),
         "predict": predict_table(df),

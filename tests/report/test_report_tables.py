@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import pytest
 
@@ -156,3 +158,37 @@ def test_markdown_writer_is_exact():
 ])
 def test_format_cell(value, spec, text):
     assert format_cell(value, spec) == text
+
+
+def test_side_by_side_table_and_line(fixture_doc, write_input, tmp_path):
+    """The peers a row timed inside its own rounds: medians over rounds of both sides and
+    the stored per-round-ratio median, one row per peer, and the README line from them."""
+    from bnncompare.report import load_runs
+    from bnncompare.report.summary import headline_findings
+    from bnncompare.report.tables import side_by_side_table
+
+    doc = copy.deepcopy(fixture_doc)
+    ours = next(b for b in doc["benchmarks"] if b["group"] == "peers"
+                and b["params"]["task"] == "nuts_leapfrog"
+                and b["params"]["method"] == "bnncompare")
+    ours["extra_info"]["side_by_side"] = {
+        "rounds": 3, "order": "alternating, peers first in round 0",
+        "s_per_unit": [4e-4, 2e-4, 3e-4],
+        "peers": {"numpyro": {"s_per_unit": [1e-4, 1.2e-4, 0.9e-4],
+                              "ratio_vs_bnncompare": 0.4}}}
+    frame = load_runs([write_input(tmp_path / "run.json", doc)])
+    table = side_by_side_table(frame)
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["implementation"], row["peer"], row["unit"]) == ("bnncompare", "numpyro",
+                                                                 "leapfrog")
+    assert row["s_per_unit"] == 3e-4 and row["peer_s_per_unit"] == 1e-4
+    assert (row["ratio_vs_bnncompare"], row["rounds"]) == (0.4, 3)
+    lines = headline_findings(frame.iloc[:0], {"side_by_side": table})
+    side = [line for line in lines if line.startswith("Side by side")]
+    assert side == ["Side by side, nuts_leapfrog (peers timed within bnncompare's 3 rounds): "
+                    "time per leapfrog relative to bnncompare: numpyro 0.4× (bnncompare "
+                    "takes 2.5× its time)."]
+    # a run without side-by-side rounds has no such table
+    assert side_by_side_table(load_runs([write_input(tmp_path / "plain.json",
+                                                     fixture_doc)])).empty
