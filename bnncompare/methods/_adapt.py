@@ -38,11 +38,9 @@ def adaptation_schedule(num_warmup: int) -> list[tuple[int, int]]:
 
 def _energy_change(kernel: BatchedNUTS, z, pe, grad, unscaled, step, active):
     """``H(new) - H(old)`` after one leapfrog step of size ``step (K,)`` per chain."""
-    r = kernel.momentum(unscaled)
-    _, kinetic = kernel.kinetic(r)
-    _, r_new, _, pe_new = kernel.leapfrog(z, r, grad, step.to(z.dtype).unsqueeze(1), active)
-    _, kinetic_new = kernel.kinetic(r_new)
-    return (pe_new + kinetic_new) - (pe + kinetic)
+    _, u_new, _, pe_new = kernel.leapfrog(z, unscaled, grad, step.to(z.dtype).unsqueeze(1),
+                                          active)
+    return (pe_new + kernel.kinetic(u_new)) - (pe + kernel.kinetic(unscaled))
 
 
 def _draw_momentum(generators, active, like: torch.Tensor) -> torch.Tensor:

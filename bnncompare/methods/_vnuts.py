@@ -133,10 +133,10 @@ class BatchedNUTS:
 
     @inverse_mass.setter
     def inverse_mass(self, value: torch.Tensor) -> None:
-        # Pyro's BlockMassMatrix for a diagonal: r = M^{1/2} r_unscaled, r_unscaled = M^{-1/2} r
+        # Pyro's BlockMassMatrix for a diagonal: r = M^{1/2} u, u = M^{-1/2} r. The sampler
+        # moves u itself (below), so M^{1/2} is never needed
         self._inverse_mass = value
         self._sqrt_inverse = value.sqrt()
-        self._sqrt_mass = self._sqrt_inverse.reciprocal()
 
     def evaluate(self, theta: torch.Tensor, active: torch.Tensor | bool = True):
         """Batched ``U, dU`` (one call); ``active`` chains (True: all; False: none, the
@@ -148,62 +148,62 @@ class BatchedNUTS:
             self.used += active
         return self._evaluate(theta)
 
-    def momentum(self, unscaled: torch.Tensor) -> torch.Tensor:
-        return unscaled * self._sqrt_mass
+    @staticmethod
+    def kinetic(u: torch.Tensor) -> torch.Tensor:
+        """``0.5 |u|^2`` per chain, ``u = M^{-1/2} r`` the unscaled momentum."""
+        return 0.5 * torch.linalg.vecdot(u, u)
 
-    def kinetic(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(r_unscaled, 0.5 |r_unscaled|^2)`` per chain."""
-        unscaled = r * self._sqrt_inverse
-        return unscaled, 0.5 * torch.linalg.vecdot(unscaled, unscaled)
+    def leapfrog(self, z, u, grad, signed_step, active=True):
+        """One velocity-Verlet step per chain (Pyro's ``_single_step_verlet``) on the
+        unscaled momentum ``u``; ``signed_step`` (K, 1). Returns ``(z, u, grad, U)``."""
+        return self._leapfrog(z, u, grad, *self._scales(signed_step), active)
 
-    def leapfrog(self, z, r, grad, signed_step, active=True):
-        """One velocity-Verlet step per chain (Pyro's ``_single_step_verlet``);
-        ``signed_step`` (K, 1)."""
-        half = 0.5 * signed_step
-        return self._leapfrog(z, r, grad, half, signed_step * self._inverse_mass, active)
+    def _scales(self, signed_step):
+        """Per-coordinate half step and position step for ``u``: Pyro's
+        ``r -= eps/2 grad; z += eps M^{-1} r`` is ``u -= (eps/2) M^{-1/2} grad;
+        z += eps M^{-1/2} u`` (one product per leaf fewer than scaling ``r`` to ``u``)."""
+        return (0.5 * signed_step) * self._sqrt_inverse, signed_step * self._sqrt_inverse
 
-    def _leapfrog(self, z, r, grad, half, velocity_scale, active):
-        r_half = torch.addcmul(r, half, grad, value=-1)
-        z = torch.addcmul(z, velocity_scale, r_half)
+    def _leapfrog(self, z, u, grad, half, step, active):
+        u_half = torch.addcmul(u, half, grad, value=-1)
+        z = torch.addcmul(z, step, u_half)
         pe, grad = self.evaluate(z, active)
-        return z, torch.addcmul(r_half, half, grad, value=-1), grad, pe
+        return z, torch.addcmul(u_half, half, grad, value=-1), grad, pe
 
     def _subtree(self, start, signed_step, depth, energy0, alive, uniform):
         """Build one subtree of ``2**depth`` leaves from ``start = (z, r, grad)`` for the
         ``alive`` chains (leaf by leaf, the order of Pyro's recursion).
 
-        Returns its last leaf ``(z, r, grad, r_unscaled)``, its multinomial proposal
+        Returns its last leaf ``(z, u, grad)``, its multinomial proposal
         ``(z, U, grad)`` and log-weight, its momentum sum, the chains for which it completed
         without U-turn or divergence, and per-leaf records (weights, who built each leaf)
         for the acceptance statistics.
         """
-        z, r, grad = start
-        half, velocity_scale = 0.5 * signed_step, signed_step * self._inverse_mass
+        z, u, grad = start
+        half, step = self._scales(signed_step)
         alive = alive.clone()
         r_sum = torch.zeros_like(z)
         leaves, weights, built = [], [], []
         marks: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         for i, (starting, ending) in enumerate(_balanced_blocks(depth)):
             built.append(alive)
-            z, r, grad, pe = self._leapfrog(z, r, grad, half, velocity_scale, False)
-            unscaled = r * self._sqrt_inverse
+            z, u, grad, pe = self._leapfrog(z, u, grad, half, step, False)
             # multinomial weight of the leaf: -(sliced energy) = H_0 - H; NaN stops the chain
-            leaf_w = energy0 - torch.add(pe, torch.linalg.vecdot(unscaled, unscaled),
-                                         alpha=0.5)
+            leaf_w = energy0 - torch.add(pe, torch.linalg.vecdot(u, u), alpha=0.5)
             leaves.append((z, pe, grad))
             weights.append(leaf_w)
             alive = alive & (leaf_w >= self._min_leaf_weight)
             for k in starting:  # sub-subtrees of 2**k leaves starting here
-                marks[k] = (unscaled, r_sum)
-            r_sum = r_sum + unscaled
+                marks[k] = (u, r_sum)
+            r_sum = r_sum + u
             for k in ending:  # ... and those ending here: Pyro's merge checks
                 first, before = marks[k]
-                alive = alive & _not_turning(first, unscaled, r_sum - before, self._zero)
+                alive = alive & _not_turning(first, u, r_sum - before, self._zero)
             if ending and i + 1 < 2**depth and not bool(alive.any()):
                 break
         weights_t = torch.stack(weights, 1).nan_to_num(nan=-math.inf)  # (K, leaves)
         proposal, log_w = _multinomial(leaves, weights_t, uniform)
-        return (z, r, grad, unscaled), proposal, log_w, r_sum, alive, \
+        return (z, u, grad), proposal, log_w, r_sum, alive, \
             (weights_t, torch.stack(built, 1))
 
     def transition(self, z, pe, grad, rand: IterationRandoms):
@@ -211,29 +211,30 @@ class BatchedNUTS:
 
         Returns the new ``(z, U, dU)`` and a :class:`Transition`.
         """
-        r = self.momentum(rand.momentum)
-        unscaled, kinetic = self.kinetic(r)
-        energy0 = pe + kinetic
-        left = right = (z, r, grad, unscaled)
-        r_sum, log_w = unscaled, torch.zeros_like(energy0)
+        u = rand.momentum  # u = M^{-1/2} r is standard normal: r = M^{1/2} u is never formed
+        energy0 = pe + self.kinetic(u)
+        # the trajectory's ends as (K, 3, P) stacks of (z, u, grad): one where per end update
+        left = right = torch.stack((z, u, grad), 1)
+        r_sum, log_w = u, torch.zeros_like(energy0)
         active = torch.ones_like(energy0, dtype=torch.bool)
         records = []
         state = (z, pe, grad)
         step = self.step_size.to(z.dtype).unsqueeze(1)
         for depth in range(self.max_tree_depth):
             go_right = rand.go_right[:, depth]
-            start = _select(go_right, right[:3], left[:3])
+            start = torch.where(go_right.view(-1, 1, 1), right, left).unbind(1)
             signed = torch.where(go_right.unsqueeze(1), step, -step)
             end, proposal, sub_w, sub_sum, ok, record = self._subtree(
                 start, signed, depth, energy0, active, rand.leaf[:, depth])
             records.append(record)
-            right = _select(go_right, end, right)
-            left = _select(go_right, left, end)
+            end = torch.stack(end, 1)
+            right = torch.where(go_right.view(-1, 1, 1), end, right)
+            left = torch.where(go_right.view(-1, 1, 1), left, end)
             accept = ok & (rand.top[:, depth] < (sub_w - log_w).exp())
             state = _select(accept, proposal, state)
             r_sum = r_sum + sub_sum
             log_w = torch.logaddexp(log_w, sub_w)
-            active = ok & _not_turning(left[3], right[3], r_sum, self._zero)
+            active = ok & _not_turning(left[:, 1], right[:, 1], r_sum, self._zero)
             if not bool(active.any()):
                 break
         return state, self._statistics(records)
