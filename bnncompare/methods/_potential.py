@@ -129,27 +129,28 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = theta.shape[0]
         padded = torch.nn.functional.pad(theta, (0, padding))
-        parts = padded.split_with_sizes(sizes_padded, 1)  # the method: no Tensor.split wrapper
+        # (K, 1, size) parts: the biases broadcast over the rows as they are
+        parts = padded.view(k, 1, -1).split_with_sizes(sizes_padded, 2)
         weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
         h = x.expand(k, *x.shape)
         inputs = [h]
         for i, weight in enumerate(weights):
             if i < last:
-                h = act(torch.baddbmm(parts[2 * i + 1].unsqueeze(1), h, weight, **scaled))
+                h = act(torch.baddbmm(parts[2 * i + 1], h, weight, **scaled))
                 inputs.append(h)
             else:
-                h = torch.baddbmm(parts[2 * i + 1].unsqueeze(1), h, weight)
+                h = torch.baddbmm(parts[2 * i + 1], h, weight)
         log_p = torch.log_softmax(h, 2)
         value = (0.5 * precision) * torch.linalg.vecdot(theta, theta) \
             - torch.linalg.vecdot(log_p.view(k, -1), onehot_flat)
+        # the padding's gradient is never read (sliced off): left as allocated
         grad = torch.empty_like(padded)
-        grad_parts = grad.split_with_sizes(sizes_padded, 1)
-        grad_parts[-1].zero_()
+        grad_parts = grad.view(k, 1, -1).split_with_sizes(sizes_padded, 2)
         delta = log_p.exp_().sub_(onehot)  # dU/dlogits, (K, n, C)
         for i in range(last, -1, -1):
             torch.bmm(inputs[i].transpose(1, 2), delta,
                       out=grad_parts[2 * i].view(k, *shapes[i]))
-            torch.sum(delta, 1, out=grad_parts[2 * i + 1])
+            torch.sum(delta, 1, keepdim=True, out=grad_parts[2 * i + 1])
             if i > 0:
                 delta = act_backward(torch.bmm(delta, weights[i].transpose(1, 2)), inputs[i])
         return value, grad.add_(padded, alpha=precision)[:, :n_params]
