@@ -389,20 +389,20 @@ def compare(
     infos = (base_runs[0].machine_info, new_runs[0].machine_info)
     rows = [_judge(name, b_side, n_side, opts, changed, infos)
             for name in _ordered_names(b_side, n_side)]
-    logs = [math.log(r["ratio"]) for r in rows if r["in_geomean"]]
-    geomean = math.exp(sum(logs) / len(logs)) if logs else math.nan
+    in_geomean = [r["ratio"] for r in rows if r["in_geomean"]]
+    geomean = _geomean(in_geomean) if in_geomean else math.nan
     pair_geomeans = _pair_geomeans(rows, len(base_runs)) if paired else []
     if paired:
         geomean_failed = bool(pair_geomeans) and min(pair_geomeans) > geomean_threshold
     else:
-        geomean_failed = bool(logs) and geomean > geomean_threshold
+        geomean_failed = bool(in_geomean) and geomean > geomean_threshold
     flagged = [r["fullname"] for r in rows if _fails(r, fail_on_work_change)]
     opts["fail_on_work_change"] = fail_on_work_change
     notes = _version_notes(base_runs[0], new_runs[0]) + _identity_notes(b_side, n_side)
     return GateResult(
         rows=rows,
         geomean=geomean,
-        geomean_n=len(logs),
+        geomean_n=len(in_geomean),
         geomean_failed=geomean_failed,
         passed=not (flagged or geomean_failed),
         flagged=flagged,
@@ -413,14 +413,20 @@ def compare(
     )
 
 
+def _geomean(values) -> float:
+    """Geometric mean of positive ratios (at least one)."""
+    values = list(values)
+    return math.exp(sum(map(math.log, values)) / len(values))
+
+
 def _pair_geomeans(rows: list, n_pairs: int) -> list:
     """Geometric mean of each pair's ratios over the benchmarks in the geometric mean."""
     out = []
     for i in range(n_pairs):
-        logs = [math.log(r["pair_ratios"][i]) for r in rows
-                if r["in_geomean"] and r["pair_ratios"][i] is not None]
-        if logs:
-            out.append(math.exp(sum(logs) / len(logs)))
+        ratios = [r["pair_ratios"][i] for r in rows
+                  if r["in_geomean"] and r["pair_ratios"][i] is not None]
+        if ratios:
+            out.append(_geomean(ratios))
     return out
 
 
@@ -558,7 +564,7 @@ def _judge(name: str, base: dict, new: dict, opts: dict, changed: set, infos: tu
                               if i in b.run_medians and i in n.run_medians else None
                               for i in range(opts["n_pairs"])]
         found = [r for r in row["pair_ratios"] if r is not None]
-        row["ratio"] = math.exp(sum(map(math.log, found)) / len(found)) if found else None
+        row["ratio"] = _geomean(found) if found else None
         row["verdict"] = _paired_verdict(row, abs(n.median - b.median), opts)
     else:
         row["p_value"] = _p_value(nb, nn, ratio, opts["alpha"])
