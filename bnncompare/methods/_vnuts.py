@@ -171,7 +171,7 @@ class BatchedNUTS:
         return z, torch.addcmul(u_half, half, grad, value=-1), grad, pe
 
     def _subtree(self, start, signed_step, depth, energy0, alive, uniform):
-        """Build one subtree of ``2**depth`` leaves from ``start = (z, r, grad)`` for the
+        """Build one subtree of ``2**depth`` leaves from ``start = (z, u, grad)`` for the
         ``alive`` chains (leaf by leaf, the order of Pyro's recursion).
 
         Returns its last leaf ``(z, u, grad)``, its multinomial proposal
@@ -222,14 +222,15 @@ class BatchedNUTS:
         step = self.step_size.to(z.dtype).unsqueeze(1)
         for depth in range(self.max_tree_depth):
             go_right = rand.go_right[:, depth]
-            start = torch.where(go_right.view(-1, 1, 1), right, left).unbind(1)
+            to_right = go_right.view(-1, 1, 1)  # per chain, over the (K, 3, P) end stacks
+            start = torch.where(to_right, right, left).unbind(1)
             signed = torch.where(go_right.unsqueeze(1), step, -step)
             end, proposal, sub_w, sub_sum, ok, record = self._subtree(
                 start, signed, depth, energy0, active, rand.leaf[:, depth])
             records.append(record)
             end = torch.stack(end, 1)
-            right = torch.where(go_right.view(-1, 1, 1), end, right)
-            left = torch.where(go_right.view(-1, 1, 1), left, end)
+            right = torch.where(to_right, end, right)
+            left = torch.where(to_right, left, end)
             accept = ok & (rand.top[:, depth] < (sub_w - log_w).exp())
             state = _select(accept, proposal, state)
             r_sum = r_sum + sub_sum
