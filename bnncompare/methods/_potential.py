@@ -153,11 +153,14 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
         """A (K, P + padding) buffer the weights are copied into, and its views, made once
         per batch size: ``W``, ``W^T`` (K, fan_out, fan_in), ``b`` (K, fan_out, 1)."""
         if k not in aligned:
-            rows = x.new_empty(k, n_params + padding)
-            parts = rows.view(k, -1, 1).split_with_sizes(sizes_padded, 1)
-            weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
-            aligned[k] = (rows[:, :n_params], weights, [w.transpose(1, 2) for w in weights],
-                          parts[1::2], x_t.expand(k, *x_t.shape))
+            # an ordinary tensor even when first made under inference_mode (the vectorised
+            # NUTS runs there): an inference tensor could not be written outside it later
+            with torch.inference_mode(False):
+                rows = x.new_empty(k, n_params + padding)
+                parts = rows.view(k, -1, 1).split_with_sizes(sizes_padded, 1)
+                weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
+                aligned[k] = (rows[:, :n_params], weights, [w.transpose(1, 2) for w in weights],
+                              parts[1::2], x_t.expand(k, *x_t.shape))
         return aligned[k]
 
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

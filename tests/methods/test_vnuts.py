@@ -66,6 +66,20 @@ def test_batched_gradient_equals_autograd_per_chain(n_features, hidden, n_classe
             assert torch.equal(part_grad, grad[start:stop]), (start, stop)
 
 
+def test_batched_gradient_first_called_under_inference_mode_works_outside_it():
+    # the vectorised NUTS calls it under torch.inference_mode; its reusable weight buffer must
+    # not become an inference tensor that a later call outside that mode may not write
+    spec = MLPSpec(4, 3, (5,), "tanh")
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(20, 4, generator=gen), torch.randint(0, 3, (20,), generator=gen)
+    theta = torch.randn(2, spec.n_params, generator=gen)
+    evaluate = batched_value_and_grad(spec, x, y, 0.7)
+    with torch.inference_mode():
+        inside = evaluate(theta)
+    outside = evaluate(theta)
+    assert torch.equal(inside[0], outside[0]) and torch.equal(inside[1], outside[1])
+
+
 # -------------------------------------------------------------- Gaussian targets, helpers
 SCALES = torch.tensor([0.5, 1.0, 2.0, 3.0, 0.7, 1.5, 1.0, 2.5, 0.8, 1.2])
 
