@@ -109,25 +109,20 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
                            prior_scale: float):
     """``theta (K, P) -> (U (K,), dU/dtheta (K, P))``: :func:`value_and_grad` for K chains.
 
-    The same ``U`` as :func:`value_and_grad` with every matmul batched over the K weight
-    vectors (``bmm``), so K chains cost one forward/backward pass (the vectorised NUTS,
-    ``_vnuts``). Activations are kept feature-major, ``(K, width, rows)``: the products are
-    ``W^T h`` forward and ``W delta`` backward, which MKL runs faster at these sizes than the
-    row-major ``h W`` (0.89-0.91x the time per call on the iris MLP at K = 4, tanh and relu;
-    0.91x per chain-gradient in a whole vectorised run, tanh).
+    The same ``U`` with every matmul batched over the K weight vectors (``bmm``), so K chains
+    cost one forward/backward pass (the vectorised NUTS, ``_vnuts``). Activations are kept
+    feature-major, ``(K, width, rows)``: ``W^T h`` forward and ``W delta`` backward, which MKL
+    runs faster at these sizes than the row-major ``h W`` (0.89-0.91x per call on the iris MLP,
+    K = 4). The gradient's parts are fresh tensors joined by one ``cat``: ``bmm(out=)`` into
+    strided rows computes into a temporary and copies (0.87-0.92x per call without it).
 
     Each chain's numbers do not depend on the others in the batch (per-chain determinism rests
-    on it). BLAS and torch's vectorised loops round differently at different memory
-    alignments: a chain's block of a batched tensor must start where a lone chain's would, on a
-    64-byte boundary. So the weights are read from (K, P) rows padded to 16 floats, and the
-    data's rows are padded to a multiple of 16 with zero
-    rows whose gradient is masked out (they add nothing to ``U``). Without the row padding a
-    chain's gradient changed with its batch for many shapes (measured: 96 of 576 sub-batch
-    comparisons over 8 nets x 3 row counts, e.g. a 64-50-10 net on 105 rows; the row padding
-    costs ~1.05x). The gradient's parts are fresh tensors joined by one ``cat`` (``bmm`` with
-    ``out=`` into the padded rows took ~6-14 us more per weight matrix: torch computes into a
-    temporary and copies; the whole change 0.87-0.92x per call, still batch-invariant on 1,472
-    sub-batch comparisons, float32 and float64).
+    on it). BLAS and torch's vectorised loops round by memory alignment, so a chain's block of
+    every batched tensor must start on a 64-byte boundary, as a lone chain's does: the weights
+    are read from (K, P) rows padded to 16 floats, and the data's rows are padded to a
+    multiple of 16 with zero rows whose gradient is masked out (they add nothing to ``U``).
+    Without the row padding a chain's gradient changed with its batch-mates for many shapes
+    (96 of 576 sub-batch comparisons, e.g. a 64-50-10 net on 105 rows); it costs ~1.05x.
     """
     act, scaled = _ACTIVATION[spec.activation]
     act_backward = _ACTIVATION_BACKWARD[spec.activation]
