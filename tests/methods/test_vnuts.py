@@ -55,8 +55,8 @@ def test_batched_gradient_equals_autograd_per_chain(n_features, hidden, n_classe
         (expected_grad,) = torch.autograd.grad(expected, leaf)
         # float32 round-off of sums over ~100 rows of O(1) terms: ~1e-6 relative (as for the
         # one-chain gradient in test_nuts); a wrong slice or chain mix-up is O(1) off
-        torch.testing.assert_close(value[k], expected.detach(), rtol=1e-5, atol=1e-4)
-        torch.testing.assert_close(grad[k], expected_grad, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(value[k], expected.detach(), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(grad[k], expected_grad, rtol=1e-5, atol=1e-5)
     # a chain's numbers do not depend on the batch it is in (per-chain determinism rests on
     # it): every chain alone and in every sub-batch, bit for bit
     for start in range(4):
