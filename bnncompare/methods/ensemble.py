@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from bnncompare import net
+from bnncompare.methods._map import minibatches
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
-from bnncompare.methods.nn import NNClassifier, minibatches
+from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["EnsembleClassifier", "member_seed"]
 

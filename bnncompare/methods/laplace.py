@@ -1,7 +1,8 @@
 """Last-layer Laplace approximation around the MAP (MacKay 1992; Daxberger et al. 2021).
 
-The fit is the NN's MAP training unchanged (this class *is* an ``NNClassifier`` whose fit
-continues), then a Gaussian over the last layer's weights and biases: mean = MAP, precision =
+The fit is the NN's MAP training unchanged (the shared :func:`~bnncompare.methods._map.train_map`,
+so the same seed gives the NN's weights bit for bit), then a Gaussian over the last layer's
+weights and biases: mean = MAP, precision =
 the last layer's generalised Gauss-Newton (GGN) matrix plus the prior precision. For a softmax
 output the GGN of the last layer is exact (it is the Hessian of the negative log-likelihood in
 those weights, which enter the logits linearly) and small::
@@ -30,6 +31,7 @@ import torch
 from scipy.optimize import minimize_scalar
 
 from bnncompare import net
+from bnncompare.methods._map import check_map_params, train_map
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float
 from bnncompare.methods.nn import NNClassifier
 
@@ -89,7 +91,7 @@ def log_marglik(log_precision: float, eigenvalues: np.ndarray, sq_norm: float,
                  - 0.5 * np.log(eigenvalues + lam).sum())
 
 
-class LaplaceClassifier(NNClassifier):
+class LaplaceClassifier(BaseMLPClassifier):
     """MLP trained to the MAP, with a last-layer Laplace posterior.
 
     Parameters
@@ -113,6 +115,8 @@ class LaplaceClassifier(NNClassifier):
     ----------
     theta_ : Tensor of shape (P,)
         The MAP weights (the posterior mean).
+    losses_ : ndarray of shape (n_steps,)
+        Mean negative log-joint per row at each MAP step, as for ``NNClassifier``.
     prior_precision_ : float
         The prior precision of the last-layer posterior (tuned or given).
     log_marginal_likelihood_ : float
@@ -136,21 +140,28 @@ class LaplaceClassifier(NNClassifier):
     def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_epochs=500,
                  lr=0.01, batch_size=None, prior_precision=None, random_state=None,
                  device="cpu", num_predictive_samples=None):
-        super().__init__(hidden_sizes=hidden_sizes, activation=activation,
-                         prior_scale=prior_scale, num_epochs=num_epochs, lr=lr,
-                         batch_size=batch_size, random_state=random_state, device=device,
-                         num_predictive_samples=num_predictive_samples)
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.prior_scale = prior_scale
+        self.num_epochs = num_epochs
+        self.lr = lr
+        self.batch_size = batch_size
         self.prior_precision = prior_precision
+        self.random_state = random_state
+        self.device = device
+        self.num_predictive_samples = num_predictive_samples
 
     def _check_method_params(self) -> None:
-        super()._check_method_params()
+        check_map_params(self.num_epochs, self.lr, self.batch_size)
         if self.prior_precision is not None:
             check_positive_float("prior_precision", self.prior_precision)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        super()._fit(x, y)  # the MAP: theta_, losses_, n_grad_evals_
-        self.n_grad_evals_ += 1
-        theta = self.theta_
+        theta, self.losses_ = train_map(  # the NN's MAP, then one full-data curvature pass
+            self.spec_, x, y, seed=self.seed_, prior_scale=self.prior_scale,
+            num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size)
+        self.theta_ = theta
+        self.n_grad_evals_ = len(self.losses_) + 1
         k = self._last_layer_size()
         with torch.no_grad():
             phi = last_layer_features(self.spec_, theta, x).double()
@@ -177,9 +188,6 @@ class LaplaceClassifier(NNClassifier):
     def _last_layer_size(self) -> int:
         fan_in, fan_out = self.spec_.layer_shapes[-1]
         return (fan_in + 1) * fan_out
-
-    def _num_draws(self) -> int:
-        return BaseMLPClassifier._num_draws(self)  # NN's is fixed at 1
 
     def _draws(self, num: int) -> torch.Tensor:
         """The MAP with its last-layer block replaced by ``num`` Gaussian draws, (num, P)."""

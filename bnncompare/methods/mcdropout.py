@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from bnncompare import net
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
+from bnncompare.methods._map import check_map_params, train_map
+from bnncompare.methods.base import BaseMLPClassifier
 from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["MCDropoutClassifier", "apply_masks", "dropped_layers", "sample_masks"]
@@ -141,17 +142,17 @@ class MCDropoutClassifier(BaseMLPClassifier):
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) \
                 or not np.isfinite(rate) or not 0 <= rate < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {rate!r}")
-        check_positive_int("num_epochs", self.num_epochs)
-        check_positive_float("lr", self.lr)
-        check_positive_int("batch_size", self.batch_size, allow_none=True)
+        check_map_params(self.num_epochs, self.lr, self.batch_size)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         # NN's MAP loop (init, minibatches, Adam, the prior's weight decay), with the training
         # forward swapped for the dropout one
-        NNClassifier._fit(self, x, y)
-
-    def _train_logits(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return _dropout_logits(self.spec_, theta, x, float(self.dropout))
+        spec, rate = self.spec_, float(self.dropout)
+        self.theta_, self.losses_ = train_map(
+            spec, x, y, seed=self.seed_, prior_scale=self.prior_scale,
+            num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size,
+            train_logits=lambda theta, xb: _dropout_logits(spec, theta, xb, rate))
+        self.n_grad_evals_ = len(self.losses_)
 
     def _draws(self, num: int) -> torch.Tensor:
         # a private generator from the fitted seed: predictions are reproducible and pure

@@ -1,7 +1,7 @@
 """Point-estimate MLP: the MAP twin of the Bayesian model.
 
 Minimising ``-log p(y | X, theta) + ||theta||^2 / (2 prior_scale^2)`` is weight decay with the
-same Gaussian prior the Bayesian methods use, so all three methods fit one probabilistic model.
+same Gaussian prior the Bayesian methods use, so every method fits one probabilistic model.
 """
 
 from __future__ import annotations
@@ -10,20 +10,11 @@ from typing import ClassVar
 
 import torch
 
-from bnncompare import net
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
+from bnncompare.methods._map import check_map_params, minibatches, train_map
+from bnncompare.methods.base import BaseMLPClassifier
 
+# minibatches: its old home, kept importable from here
 __all__ = ["NNClassifier", "minibatches"]
-
-
-def minibatches(n: int, batch_size: int | None, generator: torch.Generator,
-                device: torch.device):
-    """Index tensors of one shuffled epoch; ``None`` once when full-batch (no copy at all)."""
-    if batch_size is None or batch_size >= n:
-        yield None
-        return
-    order = torch.randperm(n, generator=generator).to(device)
-    yield from order.split(batch_size)
 
 
 class NNClassifier(BaseMLPClassifier):
@@ -85,34 +76,13 @@ class NNClassifier(BaseMLPClassifier):
         self.num_predictive_samples = num_predictive_samples
 
     def _check_method_params(self) -> None:
-        check_positive_int("num_epochs", self.num_epochs)
-        check_positive_float("lr", self.lr)
-        check_positive_int("batch_size", self.batch_size, allow_none=True)
+        check_map_params(self.num_epochs, self.lr, self.batch_size)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        gen = torch.Generator().manual_seed(self.seed_ + 1)  # CPU: randperm's generator
-        theta = net.init_theta(self.spec_, torch.Generator().manual_seed(self.seed_))
-        theta = theta.to(self.device_).requires_grad_()
-        optimiser = torch.optim.Adam([theta], lr=self.lr)
-        n, decay = x.shape[0], 0.5 / self.prior_scale**2
-        losses = []
-        for _ in range(self.num_epochs):
-            for idx in minibatches(n, self.batch_size, gen, self.device_):
-                xb, yb = (x, y) if idx is None else (x[idx], y[idx])
-                # per-row negative log-joint: batch NLL mean + prior term spread over n rows
-                logits = self._train_logits(theta, xb)
-                loss = net.nll_sum(logits, yb) / len(yb) + decay * theta.pow(2).sum() / n
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                losses.append(loss.detach())
-        self.theta_ = theta.detach()
-        self.losses_ = torch.stack(losses).cpu().numpy()
-        self.n_grad_evals_ = len(losses)
-
-    def _train_logits(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """The training forward ``(n, C)``; a subclass changes it (MC dropout masks units)."""
-        return net.logits(self.spec_, theta, x)
+        self.theta_, self.losses_ = train_map(
+            self.spec_, x, y, seed=self.seed_, prior_scale=self.prior_scale,
+            num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size)
+        self.n_grad_evals_ = len(self.losses_)
 
     def _num_draws(self) -> int:
         return 1

@@ -25,13 +25,13 @@ from typing import ClassVar
 import torch
 
 from bnncompare import net
+from bnncompare.methods._map import minibatches
 from bnncompare.methods.base import (
     BaseMLPClassifier,
     StoredDrawsMixin,
     check_positive_float,
     check_positive_int,
 )
-from bnncompare.methods.nn import minibatches
 
 __all__ = ["SGHMCClassifier", "cycle_plan"]
 

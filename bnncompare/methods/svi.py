@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from pyro.infer import TraceMeanField_ELBO
 
 from bnncompare import net
+from bnncompare.methods._map import minibatches
 from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
-from bnncompare.methods.nn import minibatches
 
 __all__ = ["SVIClassifier", "mean_field_loss"]
 
