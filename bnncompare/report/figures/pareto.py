@@ -1,0 +1,98 @@
+"""Quality against compute (fit seconds, gradient evaluations) along each method's budget
+axis, with the Pareto front as a staircase coloured by the method that reaches it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from bnncompare.report.curves import LOSS_LABEL, curve_points, loss_metric, pareto_front, step_front
+from bnncompare.report.figures._common import (
+    _new_figure,
+    _plain_log,
+    _save,
+    _short_machine,
+    _style,
+    styles_of,
+)
+from bnncompare.report.method_meta import method_order
+
+__all__ = ["curve_figure", "quality_vs_compute"]
+
+
+def quality_vs_compute(df, exps, path, *, normalise=False):
+    """:func:`curve_figure`, saved to ``path`` (None when there is no quality point)."""
+    fig = curve_figure(df)
+    return None if fig is None else _save(fig, path)
+
+
+def curve_figure(df: pd.DataFrame) -> Figure | None:
+    """Quality against compute along each method's budget axis, with the Pareto front.
+
+    One row per (machine, dataset): fit seconds (left) and gradient evaluations (right), log
+    scale, against TV to the reference posterior on test rows (test NLL where the dataset has
+    no reference). One line per method through its budgets (labelled x0.25, x1...; x1, ringed,
+    is the profile's quality setting); the staircase is the front: at any x, the lowest loss
+    reached within that cost, coloured by the method that reaches it.
+    """
+    points = curve_points(df)
+    keys = sorted({(m, d) for m, d in zip(points["machine"], points["dataset"], strict=True)})
+    if not keys:
+        return None
+    styles = styles_of(df)
+    several = len({m for m, _ in keys}) > 1
+    fig = _new_figure(11.0, 3.6 * len(keys) + 0.9)
+    axes = np.atleast_2d(fig.subplots(len(keys), 2, squeeze=False))
+    for row, (machine, dataset) in zip(axes, keys, strict=True):
+        rows = points[(points["machine"] == machine) & (points["dataset"] == dataset)]
+        where = f"{dataset} ({_short_machine(machine)})" if several else dataset
+        for ax, cost, xlabel in zip(row, ("fit_s", "n_grad_evals"),
+                                    ("fit time (s)", "gradient evaluations"), strict=True):
+            _curve_panel(ax, rows, cost, styles)
+            ax.set(xlabel=xlabel, title=f"{where}: vs {xlabel.split(' (')[0]}")
+    handles = [Line2D([], [], color=s.color, marker="o", label=s.label)
+               for m, s in styles.items() if m in set(points["method"])]
+    handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="none",
+                          markeredgecolor="black", label="ringed: the profile's quality "
+                          "setting (x1)"))
+    handles.append(Line2D([], [], color="black", lw=1.2, drawstyle="steps-post",
+                          label="Pareto front: best within that cost"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
+    return fig
+
+
+def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
+    metric = loss_metric(rows)
+    rows = rows[rows[metric].notna() & (rows[cost] > 0)]
+    for method in method_order(rows["method"]):
+        own = rows[rows["method"] == method].sort_values("factor")
+        style = _style(styles, method)
+        ax.plot(own[cost], own[metric], "o-", color=style.color, ms=5, lw=1.2, zorder=3)
+        x1 = own[own["budget"] == "x1"]
+        ax.scatter(x1[cost], x1[metric], s=60, facecolors="none", edgecolors="black",
+                   linewidths=1.2, zorder=4)
+        for _, r in own.iterrows():
+            ax.annotate(r["budget"], (r[cost], r[metric]), xytext=(3, 3), fontsize=6,
+                        textcoords="offset points", color="#333333")
+    if len(rows):
+        _front_steps(ax, rows, cost, metric, styles)
+    ax.set(xscale="log", yscale="log", ylabel=LOSS_LABEL[metric] + " (lower is better)")
+    _plain_log(ax.xaxis)
+    # losses span less than a decade: label 1, 1.5, 2, 3, 5, 7 of each so the axis reads
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _front_steps(ax, rows: pd.DataFrame, cost: str, metric: str, styles) -> None:
+    """The front as a staircase, each step underlaid in the colour of its method."""
+    front = rows[pareto_front(rows[cost], rows[metric])].sort_values([cost, metric])
+    x_max = float(rows[cost].max()) * 1.5
+    x, y = step_front(front[cost], front[metric], x_max)
+    ax.plot(x, y, drawstyle="steps-post", color="black", lw=1.2, zorder=2)
+    for i, (_, r) in enumerate(front.iterrows()):
+        ax.plot([x[i], x[i + 1]], [y[i], y[i]], color=_style(styles, r["method"]).color,
+                lw=7, alpha=0.3, solid_capstyle="butt", zorder=1)
