@@ -10,6 +10,7 @@ import pytest
 
 from bnncompare import data, net
 from bnncompare import reference as ref
+from bnncompare.reference import diagnostics
 from bnncompare.cli import main
 from bnncompare.evaluate import evaluate
 
@@ -47,7 +48,7 @@ def test_predictive_r_hat_is_computed_per_quantity_across_chunks(monkeypatch):
     rng = np.random.default_rng(3)
     p = rng.dirichlet(np.ones(3), size=(3, 12, 5))  # (chains, draws, n, C)
     whole = ref.predictive_r_hat(p)
-    monkeypatch.setattr(ref, "_R_HAT_CHUNK", 4)  # 15 quantities in chunks of 4, 4, 4, 3
+    monkeypatch.setattr(diagnostics, "_R_HAT_CHUNK", 4)  # 15 quantities in chunks of 4, 4, 4, 3
     np.testing.assert_array_equal(ref.predictive_r_hat(p), whole)
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from bnncompare import reference as ref
 from bnncompare.cli import main
-from bnncompare.refchains import run_chain, run_chains_dask
+from bnncompare.reference.chains import run_chain, run_chains_dask
+from bnncompare.reference.run import _job
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
@@ -39,7 +40,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def tasks():
-    job = ref._job("moons", ref.RunSettings(chains=2, warmup=10, draws=10, depth=3), seed=0)
+    job = _job("moons", ref.RunSettings(chains=2, warmup=10, draws=10, depth=3), seed=0)
     return job.tasks("torch")
 
 
