@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bnncompare.data.dataset import Dataset
-from bnncompare.data.validation import check_count
+from bnncompare.data.validation import check_count, check_nonnegative_float
 
 __all__ = ["input_grid"]
 
@@ -39,9 +39,7 @@ def input_grid(ds: Dataset, n: int = 100, *, margin: float = 0.5):
         raise ValueError(f"input_grid needs a dataset with 2 features, got {ds.name!r} with "
                          f"{ds.n_features}")
     n = check_count("n", n, 2, 10**4)
-    ok = isinstance(margin, int | float) and not isinstance(margin, bool)
-    if not (ok and np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"margin must be a non-negative finite number, got {margin!r}")
+    check_nonnegative_float("margin", margin)
     lo = ds.x_train.min(axis=0).astype(np.float64)
     hi = ds.x_train.max(axis=0).astype(np.float64)
     pad = margin * (hi - lo)

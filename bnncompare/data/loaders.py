@@ -20,7 +20,12 @@ from bnncompare.data.dataset import Dataset
 from bnncompare.data.scaling import build_dataset
 from bnncompare.data.streams import TAG_PARAMS, TAG_TEST, TAG_TRAIN, unit_rows
 from bnncompare.data.subsample import subsample_splits
-from bnncompare.data.validation import check_count, check_kwargs
+from bnncompare.data.validation import (
+    check_count,
+    check_fraction,
+    check_kwargs,
+    check_nonnegative_float,
+)
 
 __all__ = ["DEFAULT_ROOT", "LoadOptions", "Loader", "load_moons", "load_sklearn",
            "load_synthetic", "load_torchvision", "read_torchvision"]
@@ -87,10 +92,7 @@ def load_sklearn(name: str, options: LoadOptions, **kwargs) -> Dataset:
     from sklearn.model_selection import train_test_split
 
     check_kwargs(name, kwargs, ())
-    test_size = options.test_size
-    is_fraction = isinstance(test_size, float | int) and not isinstance(test_size, bool)
-    if not is_fraction or not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    test_size = check_fraction("test_size", options.test_size)
     bunch = load_iris() if name == "iris" else load_digits()
     x, y = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, stratify=y,
@@ -153,9 +155,7 @@ def load_moons(name: str, options: LoadOptions, **kwargs) -> Dataset:
     n_train = _rows("n_train", options.n_train, _MOONS_DEFAULT_ROWS[0], _SYN_MIN_TRAIN)
     n_test = _rows("n_test", options.n_test, _MOONS_DEFAULT_ROWS[1], 1)
     noise = kwargs.get("noise", _MOONS_NOISE)
-    ok = isinstance(noise, int | float) and not isinstance(noise, bool)
-    if not (ok and np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a non-negative finite number, got {noise!r}")
+    check_nonnegative_float("noise", noise)
     splits = []
     for n, tag in ((n_train, TAG_TRAIN), (n_test, TAG_TEST)):
         # sklearn wants an int seed; derive one per split so train and test never share draws.

@@ -12,7 +12,12 @@ from bnncompare.data.dataset import Dataset
 from bnncompare.data.loaders import read_torchvision
 from bnncompare.data.scaling import standardise
 from bnncompare.data.streams import TAG_OOD, unit_rows
-from bnncompare.data.validation import check_count, check_kwargs, check_seed
+from bnncompare.data.validation import (
+    check_count,
+    check_kwargs,
+    check_positive_float,
+    check_seed,
+)
 
 __all__ = ["OOD_KINDS", "default_ood_kind", "far_shell", "fashion_mnist_ood", "make_ood",
            "noise_images", "uniform_noise"]
@@ -64,8 +69,7 @@ def far_shell(ds: Dataset, n: int, *, seed: int = 0, radius: float = 3.0) -> np.
     -------
     numpy.ndarray, float32, shape (n, d)
     """
-    if not (isinstance(radius, int | float) and np.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive finite number, got {radius!r}")
+    check_positive_float("radius", radius)
     n, rng = _ood_rng(n, seed, "shell")
     r = radius * float(np.linalg.norm(ds.x_train.astype(np.float64), axis=1).max())
     return (r * unit_rows(rng, (n, ds.n_features))).astype(np.float32)
