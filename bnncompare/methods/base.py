@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 from bnncompare import net
 
 __all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_positive_float",
-           "check_positive_int"]
+           "check_positive_int", "fitted_array"]
 
 #: what a method's ``settings`` are for; the last two are keyed by profile name
 #: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
@@ -43,6 +43,16 @@ def check_positive_float(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def fitted_array(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 NumPy copy of fitted weights (from any device), for a public attribute.
+
+    The estimators keep the tensor itself in a private attribute for prediction (no
+    conversion per call); the public ``theta_``/``samples_`` are what scikit-learn users
+    expect, NumPy arrays, and a copy, so writing into one never changes a prediction.
+    """
+    return tensor.detach().to("cpu", torch.float32, copy=True).numpy()
 
 
 @contextlib.contextmanager
@@ -262,9 +272,23 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
 class StoredDrawsMixin:
     """Draws kept at fit in ``samples_`` (S_kept, P), thinned evenly at predict (MCMC methods).
 
+    ``_fit`` hands its draws to ``_store_samples``: prediction reads the tensor kept privately,
+    ``samples_`` is their NumPy copy. (A subclass that sets ``samples_`` itself still works;
+    its draws are then converted to a tensor at each prediction.)
     ``num_predictive_samples=None`` uses every kept draw; fewer are taken evenly spaced (ends
     included); more raise ``ValueError`` rather than resample.
     """
+
+    def _store_samples(self, samples: torch.Tensor) -> None:
+        """Keep ``samples (S_kept, P)`` for prediction; expose them as ``samples_``."""
+        self._samples = samples
+        self.samples_ = fitted_array(samples)
+
+    def _stored_samples(self) -> torch.Tensor:
+        samples = getattr(self, "_samples", None)
+        if samples is None:
+            samples = torch.as_tensor(self.samples_, device=self.device_)
+        return samples
 
     def _num_draws(self) -> int:
         total = self.samples_.shape[0]
@@ -275,11 +299,12 @@ class StoredDrawsMixin:
         return s
 
     def _draws(self, num: int) -> torch.Tensor:
-        total = self.samples_.shape[0]
+        samples = self._stored_samples()
+        total = samples.shape[0]
         if num == total:
-            return self.samples_
+            return samples
         idx = torch.linspace(0, total - 1, num, device=self.device_).round().long()
-        return self.samples_[idx]
+        return samples[idx]
 
 
 def _check_numeric(X, name: str) -> None:

@@ -17,7 +17,12 @@ import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods._map import minibatches
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, check_positive_int
+from bnncompare.methods.base import (
+    BaseMLPClassifier,
+    check_positive_float,
+    check_positive_int,
+    fitted_array,
+)
 from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["EnsembleClassifier", "member_seed"]
@@ -67,8 +72,8 @@ class EnsembleClassifier(BaseMLPClassifier):
 
     Attributes
     ----------
-    thetas_ : Tensor of shape (num_members, P)
-        The fitted members.
+    thetas_ : ndarray of shape (num_members, P), float32
+        The fitted members (a copy: prediction uses the fit's own tensor).
     losses_ : ndarray of shape (n_steps, num_members)
         Each member's mean negative log-joint per row at each step.
     n_grad_evals_ : int
@@ -129,7 +134,8 @@ class EnsembleClassifier(BaseMLPClassifier):
                 member_loss.sum().backward()
                 optimiser.step()
                 losses.append(member_loss.detach())
-        self.thetas_ = thetas.detach()
+        self._thetas = thetas.detach()
+        self.thetas_ = fitted_array(self._thetas)
         self.losses_ = torch.stack(losses).cpu().numpy()
         self.n_grad_evals_ = len(losses) * self.num_members
 
@@ -137,4 +143,4 @@ class EnsembleClassifier(BaseMLPClassifier):
         return self.num_members
 
     def _draws(self, num: int) -> torch.Tensor:
-        return self.thetas_
+        return self._thetas

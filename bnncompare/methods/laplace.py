@@ -32,7 +32,7 @@ from scipy.optimize import minimize_scalar
 
 from bnncompare import net
 from bnncompare.methods._map import check_map_params, train_map
-from bnncompare.methods.base import BaseMLPClassifier, check_positive_float
+from bnncompare.methods.base import BaseMLPClassifier, check_positive_float, fitted_array
 from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["LaplaceClassifier", "last_layer_features", "last_layer_ggn", "log_marglik"]
@@ -113,8 +113,8 @@ class LaplaceClassifier(BaseMLPClassifier):
 
     Attributes
     ----------
-    theta_ : Tensor of shape (P,)
-        The MAP weights (the posterior mean).
+    theta_ : ndarray of shape (P,), float32
+        The MAP weights (the posterior mean; a copy, as for ``NNClassifier``).
     losses_ : ndarray of shape (n_steps,)
         Mean negative log-joint per row at each MAP step, as for ``NNClassifier``.
     prior_precision_ : float
@@ -160,7 +160,7 @@ class LaplaceClassifier(BaseMLPClassifier):
         theta, self.losses_ = train_map(  # the NN's MAP, then one full-data curvature pass
             self.spec_, x, y, seed=self.seed_, prior_scale=self.prior_scale,
             num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size)
-        self.theta_ = theta
+        self._theta, self.theta_ = theta, fitted_array(theta)
         self.n_grad_evals_ = len(self.losses_) + 1
         k = self._last_layer_size()
         with torch.no_grad():
@@ -193,6 +193,6 @@ class LaplaceClassifier(BaseMLPClassifier):
         """The MAP with its last-layer block replaced by ``num`` Gaussian draws, (num, P)."""
         k = self._last_layer_size()
         z = torch.randn(num, k, generator=self._generator(1), device=self.device_)
-        draws = self.theta_.expand(num, -1).clone()
+        draws = self._theta.expand(num, -1).clone()
         draws[:, -k:] += z @ self._draw_basis.T
         return draws

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods._map import check_map_params, train_map
-from bnncompare.methods.base import BaseMLPClassifier
+from bnncompare.methods.base import BaseMLPClassifier, fitted_array
 from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["MCDropoutClassifier", "apply_masks", "dropped_layers", "sample_masks"]
@@ -108,8 +108,8 @@ class MCDropoutClassifier(BaseMLPClassifier):
 
     Attributes
     ----------
-    theta_ : Tensor of shape (P,)
-        The trained weights (no dropout applied).
+    theta_ : ndarray of shape (P,), float32
+        The trained weights (no dropout applied; a copy, as for ``NNClassifier``).
     losses_ : ndarray of shape (n_steps,)
         Mean negative log-joint per row at each step, under that step's dropout masks.
     n_grad_evals_ : int
@@ -148,14 +148,15 @@ class MCDropoutClassifier(BaseMLPClassifier):
         # NN's MAP loop (init, minibatches, Adam, the prior's weight decay), with the training
         # forward swapped for the dropout one
         spec, rate = self.spec_, float(self.dropout)
-        self.theta_, self.losses_ = train_map(
+        self._theta, self.losses_ = train_map(
             spec, x, y, seed=self.seed_, prior_scale=self.prior_scale,
             num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size,
             train_logits=lambda theta, xb: _dropout_logits(spec, theta, xb, rate))
+        self.theta_ = fitted_array(self._theta)
         self.n_grad_evals_ = len(self.losses_)
 
     def _draws(self, num: int) -> torch.Tensor:
         # a private generator from the fitted seed: predictions are reproducible and pure
         masks = sample_masks(self.spec_, num, float(self.dropout), self._generator(1),
                              self.device_)
-        return apply_masks(self.spec_, self.theta_, masks, float(self.dropout))
+        return apply_masks(self.spec_, self._theta, masks, float(self.dropout))

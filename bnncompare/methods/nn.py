@@ -11,7 +11,7 @@ from typing import ClassVar
 import torch
 
 from bnncompare.methods._map import check_map_params, minibatches, train_map
-from bnncompare.methods.base import BaseMLPClassifier
+from bnncompare.methods.base import BaseMLPClassifier, fitted_array
 
 # minibatches: its old home, kept importable from here
 __all__ = ["NNClassifier", "minibatches"]
@@ -39,8 +39,8 @@ class NNClassifier(BaseMLPClassifier):
 
     Attributes
     ----------
-    theta_ : Tensor of shape (P,)
-        The fitted flat weight vector.
+    theta_ : ndarray of shape (P,), float32
+        The fitted flat weight vector (a copy: prediction uses the fit's own tensor).
     losses_ : ndarray of shape (n_steps,)
         Mean negative log-joint per row at each step.
     n_grad_evals_ : int
@@ -79,13 +79,14 @@ class NNClassifier(BaseMLPClassifier):
         check_map_params(self.num_epochs, self.lr, self.batch_size)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.theta_, self.losses_ = train_map(
+        self._theta, self.losses_ = train_map(
             self.spec_, x, y, seed=self.seed_, prior_scale=self.prior_scale,
             num_epochs=self.num_epochs, lr=self.lr, batch_size=self.batch_size)
+        self.theta_ = fitted_array(self._theta)
         self.n_grad_evals_ = len(self.losses_)
 
     def _num_draws(self) -> int:
         return 1
 
     def _draws(self, num: int) -> torch.Tensor:
-        return self.theta_.unsqueeze(0)
+        return self._theta.unsqueeze(0)

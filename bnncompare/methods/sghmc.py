@@ -76,7 +76,8 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
 
     Attributes
     ----------
-    samples_ : Tensor of shape (num_samples, P)
+    samples_ : ndarray of shape (num_samples, P), float32
+        The kept draws (a copy: prediction uses the fit's own tensor).
     losses_ : ndarray of shape (n_steps,)
         Minibatch estimate of the per-row negative log-joint at each step.
     n_grad_evals_ : int
@@ -159,7 +160,7 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
                     if t >= half and (t - half + 1) % self.thin == 0:
                         samples.append(theta.detach().clone())
                 losses.append(loss.detach())
-        self.samples_ = torch.stack(samples)
+        self._store_samples(torch.stack(samples))
         self.losses_ = torch.stack(losses).cpu().numpy()
         self.n_grad_evals_ = len(losses)
         self._check_finite()
@@ -173,7 +174,7 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
     def _check_finite(self) -> None:
         # NaN/inf are absorbing in the update (inf - inf = NaN), so one check after the run
         # catches any divergence without a device sync per step
-        if bool(torch.isfinite(self.samples_).all()):
+        if bool(torch.isfinite(self._samples).all()):
             return
         bad = ~torch.isfinite(torch.as_tensor(self.losses_))
         first = int(bad.nonzero()[0]) + 1 if bool(bad.any()) else len(self.losses_)

@@ -90,6 +90,25 @@ def test_fit_returns_self_and_sets_fitted_attributes(name, blobs):
     assert isinstance(est.n_grad_evals_, int) and est.n_grad_evals_ > 0
 
 
+# The fitted weights each built-in method exposes, and their rows (None: one flat vector)
+WEIGHTS = {"nn": ("theta_", None), "laplace": ("theta_", None), "mcdropout": ("theta_", None),
+           "ensemble": ("thetas_", "num_members"), "sghmc": ("samples_", "num_samples")}
+
+
+@pytest.mark.parametrize("name", list(WEIGHTS))
+def test_fitted_weights_are_float32_numpy_copies(name, blobs):
+    x = blobs[0]
+    attr, rows = WEIGHTS[name]
+    est = _make(name).fit(*blobs)
+    weights = getattr(est, attr)
+    shape = (est.n_params_,) if rows is None else (est.get_params()[rows], est.n_params_)
+    assert type(weights) is np.ndarray and weights.dtype == np.float32
+    assert weights.shape == shape and np.isfinite(weights).all()
+    expected = est.predict_proba(x)
+    weights[...] = 0.0  # a copy: writing into it leaves the fitted model alone
+    np.testing.assert_array_equal(est.predict_proba(x), expected)
+
+
 # 45 rows: batch 45 or more is one full batch; batch 7 -> 6 of 7 rows + one of 3; 9 -> 5 of 9
 @pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(None, 1), (45, 1), (7, 7), (9, 5)])
 def test_nn_grad_evals_exact(blobs, batch_size, steps_per_epoch, grad_evals):

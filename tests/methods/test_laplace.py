@@ -28,7 +28,7 @@ def _softmax_regression_hessians(est, x, y):
     """(Hessian of the NLL, Hessian of the negative log-joint at the prior of the fit)."""
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     d, c = x.shape[1], len(est.classes_)
-    theta = est.theta_.double()
+    theta = torch.as_tensor(est.theta_, dtype=torch.float64)
 
     def nll(t):
         return _nll(xt, yt, t[:d * c].reshape(d, c), t[d * c:])
@@ -61,7 +61,7 @@ def test_last_layer_ggn_is_the_hessian_of_the_last_layer(data):
     est = bc.LaplaceClassifier(hidden_sizes=(5, 4), prior_precision=2.0, random_state=1,
                                **MAP).fit(x, y)
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
-    t = est.theta_.double()
+    t = torch.as_tensor(est.theta_, dtype=torch.float64)
     w1, b1 = t[:10].reshape(2, 5), t[10:15]
     w2, b2 = t[15:35].reshape(5, 4), t[35:39]
     h = torch.tanh(torch.tanh(xt @ w1 + b1) @ w2 + b2)
@@ -103,13 +103,14 @@ def test_draws_have_the_posterior_covariance_and_keep_the_body(data):
     k = 5 * 3  # (4 hidden + bias) x 3 classes
     # everything below the last layer is the MAP itself, bit for bit
     np.testing.assert_array_equal(draws[:, :-k].numpy(),
-                                  est.theta_[:-k].expand(20_000, -1).double().numpy())
+                                  np.broadcast_to(est.theta_[:-k], (20_000, est.n_params_ - k)))
     mean, cov = draws[:, -k:].mean(0), torch.cov(draws[:, -k:].T)
     expected = torch.linalg.inv(est.posterior_precision_)
     sd = expected.diagonal().sqrt()
     # Monte Carlo with S = 20,000: se(mean) = sd / 141; se(var) / var = sqrt(2 / S) = 1 %;
     # correlations se <= 1 / sqrt(S) = 0.007. Tolerances are 5 standard errors.
-    assert ((mean - est.theta_[-k:].double()).abs() / sd).max() < 5 / math.sqrt(20_000)
+    map_last = torch.as_tensor(est.theta_[-k:], dtype=torch.float64)
+    assert ((mean - map_last).abs() / sd).max() < 5 / math.sqrt(20_000)
     np.testing.assert_allclose((cov.diagonal() / expected.diagonal()).numpy(), 1, atol=0.05)
     corr = cov / torch.outer(sd, sd)
     np.testing.assert_allclose(corr.numpy(), (expected / torch.outer(sd, sd)).numpy(),
@@ -121,7 +122,7 @@ def test_map_is_the_nn_fit_and_cost_adds_one_pass(data):
     params = dict(hidden_sizes=(3,), num_epochs=30, batch_size=7, random_state=4)
     lap = bc.LaplaceClassifier(**params).fit(x, y)
     nn = bc.NNClassifier(**params).fit(x, y)
-    np.testing.assert_array_equal(lap.theta_.numpy(), nn.theta_.numpy())
+    np.testing.assert_array_equal(lap.theta_, nn.theta_)
     assert nn.n_grad_evals_ == 30 * 3  # ceil(20 / 7) = 3 steps per epoch
     assert lap.n_grad_evals_ == nn.n_grad_evals_ + 1
     proba = lap.predict_proba_samples(x)

@@ -55,7 +55,7 @@ def test_map_matches_lbfgs(data, prior_scale):
     reference = _lbfgs_map(*data, prior_scale)
     est = NNClassifier(num_epochs=2000, lr=0.05, prior_scale=prior_scale, random_state=0)
     est.fit(*data)
-    np.testing.assert_allclose(est.theta_.double().numpy(), reference, atol=1e-4)
+    np.testing.assert_allclose(est.theta_.astype(np.float64), reference, atol=1e-4)
     # and the prior matters: the other scale's optimum is far away
     other = _lbfgs_map(*data, 10.0 / prior_scale)
     assert np.abs(other - reference).max() > 0.05
@@ -81,7 +81,7 @@ def test_losses_are_the_per_row_objective(data):
 def test_predict_is_the_point_estimate(data):
     x, y = data
     est = NNClassifier(num_epochs=20, num_predictive_samples=50, random_state=0).fit(x, y)
-    theta = est.theta_.double()
+    theta = torch.as_tensor(est.theta_, dtype=torch.float64)
     expected = torch.softmax(torch.as_tensor(x, dtype=torch.float64) @ theta[:6].reshape(2, 3)
                              + theta[6:], -1).numpy()
     # float32 forward pass (tests/roundoff.py), renormalised in float64 by a row total at most
@@ -119,4 +119,4 @@ def test_minibatch_training_reaches_the_same_map(data):
         assert np.abs(_lbfgs_map(*data, wrong_scale) - reference).max() > 0.5
     est = NNClassifier(num_epochs=300, lr=0.01, batch_size=10, random_state=0).fit(*data)
     assert est.n_grad_evals_ == 900
-    np.testing.assert_allclose(est.theta_.double().numpy(), reference, atol=0.15)
+    np.testing.assert_allclose(est.theta_.astype(np.float64), reference, atol=0.15)
