@@ -9,16 +9,13 @@ from ``seed + chain`` (torch's global generator is re-seeded at the chain's star
 a stream shared with the previous chain. So a chain computes the same floats wherever it runs,
 and ``n_jobs`` changes only the wall time.
 
-Processes are forked (Linux): a forked worker starts in milliseconds with torch and Pyro
-already imported, where a spawned one pays ~3 s of imports. Each worker runs one torch thread,
-so K workers use K cores.
+The processes are those of ``_pool.run_in_processes`` (forked where possible, one torch
+thread each, so K workers use K cores), the pool the reference posterior's chains use too.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +24,7 @@ from pyro.infer import MCMC, NUTS
 from bnncompare import net
 from bnncompare.methods._adapt import run_nuts
 from bnncompare.methods._nuts import FlatNUTS
+from bnncompare.methods._pool import run_in_processes
 from bnncompare.methods._potential import (
     AutogradPotential,
     ManualGradPotential,
@@ -115,19 +113,13 @@ def run_chain(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
                        len(kernel_diagnostics.get("divergences", [])), potential.calls)
 
 
-def _one_thread() -> None:
-    torch.set_num_threads(1)  # one core per worker: K workers share K cores without contention
-
-
 def _in_processes(fn, calls: list[tuple], n_jobs: int) -> list:
-    """``fn(*args)`` for every ``args`` of ``calls`` on ``n_jobs`` forked one-thread
-    processes; the results in the order of ``calls``."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context,
-                             initializer=_one_thread) as pool:
-        futures = [pool.submit(fn, *args) for args in calls]
-        return [f.result() for f in futures]
+    """``fn(*args)`` for every ``args`` of ``calls`` on ``n_jobs`` one-thread processes (1: here,
+    in order); the results in the order of ``calls``."""
+    results: list = [None] * len(calls)
+    for i, result in run_in_processes(fn, calls, n_jobs):
+        results[i] = result
+    return results
 
 
 def run_chains(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor, num_chains: int,
@@ -135,9 +127,8 @@ def run_chains(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor, num_ch
     """``num_chains`` chains on ``n_jobs`` processes (1: in this process, in order)."""
     n_jobs = min(n_jobs, num_chains)
     calls = [(settings, x, y, chain) for chain in range(num_chains)]
-    if n_jobs <= 1 or x.device.type != "cpu":
-        return [run_chain(*args) for args in calls]
-    return _in_processes(run_chain, calls, n_jobs)
+    # a CUDA tensor cannot be forked into a worker: chains on a GPU run here, one by one
+    return _in_processes(run_chain, calls, n_jobs if x.device.type == "cpu" else 1)
 
 
 def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
@@ -165,8 +156,5 @@ def run_vectorized(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
     (1: one batch in this process). A chain's draws do not depend on its group."""
     n_jobs = min(n_jobs, num_chains)
     calls = [(settings, x, y, g.tolist()) for g in torch.arange(num_chains).tensor_split(n_jobs)]
-    if n_jobs <= 1 or x.device.type != "cpu":
-        batches = [run_batch(*args) for args in calls]
-    else:
-        batches = _in_processes(run_batch, calls, n_jobs)
+    batches = _in_processes(run_batch, calls, n_jobs if x.device.type == "cpu" else 1)
     return [r for batch in batches for r in batch]

@@ -12,23 +12,21 @@ potential (the suite's negative log-joint): ``torch`` runs the project's ``NUTSC
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
-import queue
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from bnncompare import net
+from bnncompare.methods._pool import run_in_processes
 
-__all__ = ["BACKENDS", "ChainResult", "ChainTask", "run_chain", "run_chains",
-           "run_chains_dask"]
+__all__ = ["BACKENDS", "ChainResult", "ChainTask", "run_chain", "run_chains_dask",
+           "run_chains_local"]
 
 BACKENDS = ("torch", "numpyro")
 _PROGRESS_EVERY = 10  # iterations between progress reports of the numpyro backend
@@ -75,9 +73,9 @@ class ChainResult:
     stats: dict
 
 
-def run_chain(task: ChainTask, report: Callable[[int], None] | None = None) -> ChainResult:
-    """Run one chain of ``task``; ``report(k)`` is told of every ``k`` finished iterations."""
-    report = report or (lambda _k: None)
+def run_chain(task: ChainTask, progress: Callable[[int], None] | None = None) -> ChainResult:
+    """Run one chain of ``task``; ``progress(k)`` is told of every ``k`` finished iterations."""
+    report = progress or (lambda _k: None)
     start = time.perf_counter()
     if task.backend == "torch":
         draws, stats = _torch_chain(task)
@@ -162,55 +160,25 @@ def _numpyro_chain(task: ChainTask, report: Callable[[int], None]) -> tuple[np.n
 
 # --------------------------------------------------------------------------- the pool
 
-_QUEUE = None  # a worker's progress queue, set by _init_worker
 
-
-def _init_worker(progress_queue) -> None:
-    global _QUEUE
-    _QUEUE = progress_queue
-    torch.set_num_threads(1)  # one chain per core: a second thread only adds contention
-
-
-def _run_in_worker(task: ChainTask) -> ChainResult:
-    return run_chain(task, _QUEUE.put)
-
-
-def run_chains(tasks: Sequence[ChainTask], workers: int = 1,
-               progress: Callable[[int], None] | None = None) -> Iterator[ChainResult]:
+def run_chains_local(tasks: Sequence[ChainTask], workers: int = 1,
+                     progress: Callable[[int], None] | None = None) -> Iterator[ChainResult]:
     """Run ``tasks``, ``workers`` at a time, yielding each :class:`ChainResult` as it finishes.
 
     ``workers == 1`` runs them one by one in this process. Otherwise each chain runs in its own
-    worker process (one torch/XLA thread each), the costliest first; the torch backend forks,
-    the numpyro backend spawns (JAX must not be forked). ``progress(k)`` hears of every ``k``
-    finished iterations.
+    worker process (one torch/XLA thread each; the pool of the NUTS estimator's chains,
+    ``bnncompare.methods._pool``), the costliest first; the torch backend forks, the numpyro
+    backend spawns (JAX must not be forked). ``progress(k)`` hears of every ``k`` finished
+    iterations.
     """
-    progress = progress or (lambda _k: None)
     ordered = sorted(tasks, key=lambda t: -t.cost)
-    if workers <= 1 or len(ordered) <= 1:
-        for task in ordered:
-            yield run_chain(task, progress)
-        return
-    method = "spawn" if any(t.backend == "numpyro" for t in ordered) else "fork"
-    ctx = multiprocessing.get_context(method)
-    progress_queue = ctx.Queue()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the workers
-    with ProcessPoolExecutor(min(workers, len(ordered)), mp_context=ctx,
-                             initializer=_init_worker, initargs=(progress_queue,)) as pool:
-        pending = {pool.submit(_run_in_worker, task) for task in ordered}
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            _drain(progress_queue, progress)
-            for future in done:
-                yield future.result()
-    _drain(progress_queue, progress)
-
-
-def _drain(progress_queue, progress: Callable[[int], None]) -> None:
-    while True:
-        try:
-            progress(progress_queue.get_nowait())
-        except queue.Empty:
-            return
+    spawn = any(t.backend == "numpyro" for t in ordered)
+    if workers > 1 and len(ordered) > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the workers
+    for _, result in run_in_processes(run_chain, [(t,) for t in ordered], workers,
+                                      start_method="spawn" if spawn else "fork",
+                                      progress=progress or (lambda _k: None)):
+        yield result
 
 
 # --------------------------------------------------------------------------- Dask
@@ -231,7 +199,7 @@ def run_chains_dask(tasks: Sequence[ChainTask], client,
     """Run ``tasks`` on the workers of a Dask ``client``, yielding each result as it finishes.
 
     Each chain is one task, submitted costliest first; being a pure function of its
-    :class:`ChainTask`, it returns what :func:`run_chains` returns, bit for bit. A chain
+    :class:`ChainTask`, it returns what :func:`run_chains_local` returns, bit for bit. A chain
     that fails (an error, a dead worker) is submitted once more; a second failure raises.
     ``progress(k)`` hears of each finished chain's ``k`` iterations; ``log`` of retries.
 

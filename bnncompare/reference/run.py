@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from bnncompare import data, net
-from bnncompare.reference.chains import BACKENDS, ChainTask, run_chains, run_chains_dask
+from bnncompare.reference.chains import BACKENDS, ChainTask, run_chains_dask, run_chains_local
 from bnncompare.reference.diagnostics import TARGETS, diagnose, meets_targets
 from bnncompare.reference.spec import (
     DATA_SEED,
@@ -172,7 +172,7 @@ def _collect(jobs: dict, root: Path, context: dict, show: bool) -> dict[str, Pat
 def _chains(tasks: list, context: dict, update):
     """The chains' results as they finish: on Dask, in worker processes or here."""
     if not context["dask"]:
-        yield from run_chains(tasks, context["workers"], update)
+        yield from run_chains_local(tasks, context["workers"], update)
         return
     from bnncompare.distributed import dask_client
 
