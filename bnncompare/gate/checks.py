@@ -51,7 +51,7 @@ def check_options(threshold, alpha, geomean_threshold, min_effect_s) -> dict:
 def check_profiles(base_runs: list, new_runs: list) -> None:
     """Runs of different profiles time different workloads under the same names; runs of
     different devices are refused too (:func:`_check_devices`)."""
-    named = [(r.path, benchjson.run_profile(r.doc)) for r in (*base_runs, *new_runs) if r.doc]
+    named = [(r.path, benchjson.run_profile(r.doc)) for r in (*base_runs, *new_runs)]
     profiles = {p for _, p in named if p}
     if len(profiles) > 1:
         which = ", ".join(f"{path} is {p!r}" for path, p in named if p)
@@ -113,7 +113,7 @@ def same_cpu(base, new) -> str | None:
     -------
     str or None
     """
-    models = {side: {benchjson.cpu_model(r.doc) if r.doc else None for r in as_list(runs)}
+    models = {side: {benchjson.cpu_model(r.doc) for r in as_list(runs)}
               for side, runs in (("BASE", base), ("NEW", new))}
     if None in models["BASE"] | models["NEW"]:
         return "a run does not record its CPU model (machine_info.cpu.brand_raw)"

@@ -52,7 +52,7 @@ GEOMEAN_THRESHOLD = 1.15  # whole suite: geometric mean of ratios above this is 
 ALPHA = 0.05  # one-sided Mann-Whitney U significance level per benchmark
 MIN_EFFECT_S = 1e-3  # raw seconds; smaller median changes are timer/scheduler jitter
 
-CALIBRATION_GROUP = "calibration"
+CALIBRATION_GROUP = benchjson.CALIBRATION_GROUP
 
 SLOWER, FASTER, SAME, NEW, MISSING = "slower", "faster", "same", "new", "missing"
 WORK_CHANGED, NOT_COMPARABLE = "work changed", "not comparable"
@@ -115,37 +115,37 @@ class Run:
         The ``calibration`` group entries (at least one).
     machine_info : dict
         The run's ``machine_info`` (``torch``, ``pyro`` versions, ``profile``, ``cpu``...).
-    doc : BenchRun or None
-        The validated file, as :func:`bnncompare.benchjson.read_run` returned it.
+    doc : BenchRun
+        The validated file, as :func:`bnncompare.benchjson.read_run` returned it (its
+        calibration scales normalise this run).
     """
 
     path: str
     benchmarks: dict
     calibration: tuple
     machine_info: dict
-    doc: benchjson.BenchRun | None = None
+    doc: benchjson.BenchRun
 
     def scale(self, kind: str = benchjson.DEFAULT_KIND, kinds=None, shard=None) -> float:
-        """Calibration seconds for ``kind``: the one normalisation rule of the package.
+        """Calibration seconds for ``kind``: :meth:`bnncompare.benchjson.BenchRun.scale`, the
+        one normalisation rule of the package, the report's too.
 
-        The median of this run's calibration medians of that kind
-        (:func:`bnncompare.benchjson.calibration_scales`), taken over ``shard``'s own
-        calibration when the run is merged from shards and that shard calibrated
-        (:func:`bnncompare.benchjson.shard_scales`); ``dispatch`` when the kind is not
-        among ``kinds`` (the kinds both compared runs measured) or not in this run.
+        That is the median of this run's calibration medians of that kind, taken over
+        ``shard``'s own calibration when the run is merged from shards and that shard
+        calibrated; ``dispatch`` when the kind is not in this run, or not among ``kinds``
+        (the kinds every compared run measured, so that both sides divide by one kind).
         """
-        entries = [{"group": b.group, "params": {"kind": b.kind}, "stats": {"median": b.median},
-                    "extra_info": b.extra_info} for b in self.calibration]
-        scales = benchjson.shard_scales(entries).get(
-            None if shard is None else str(shard), benchjson.calibration_scales(entries))
         if kinds is not None and kind not in kinds:
             kind = benchjson.DEFAULT_KIND
-        return float(scales.get(kind, scales.get(benchjson.DEFAULT_KIND, math.nan)))
+        # BenchRun.scale reads a benchmark entry; these are the only keys it looks at.
+        stand_in = {"group": "", "extra_info": {"calibration_kind": kind,
+                                                benchjson.SHARD_KEY: shard}}
+        return self.doc.scale(stand_in)
 
     @property
     def kinds(self) -> set:
         """The calibration kinds this run measured."""
-        return {b.kind for b in self.calibration}
+        return set(self.doc.scales)
 
 
 @dataclass
