@@ -1,7 +1,12 @@
-"""The one reader of pytest-benchmark JSON, shared by the gate and the report.
+"""The one reader of pytest-benchmark JSON, shared by the gate, the report, the sweep and CI.
 
-It owns three rules that both consumers must apply the same way:
+It owns four rules that every consumer must apply the same way:
 
+* **reading**: the gate and the report read a run with :func:`read_run`; code that only
+  counts, merges or passes on its entries (the sweep, the shards' merge, the Dask driver, the
+  CI scripts) uses :func:`read_doc`, :func:`entries`, :func:`count_entries` and
+  :func:`write_doc`, so a 0-byte or malformed file gets the same clear error wherever it
+  turns up;
 * **validation**: what makes a file usable (every problem is a :class:`BenchJSONError` whose
   message starts with the file name, so a command line prints one line and exits 2);
 * **identity**: a benchmark is its group, test function, ``params`` and
@@ -35,14 +40,18 @@ __all__ = [
     "BenchRun",
     "calibration_kind",
     "calibration_scales",
+    "count_entries",
     "cpu_model",
+    "entries",
     "identity",
+    "read_doc",
     "read_run",
     "run_device",
     "run_profile",
     "scale_for",
     "shard_of",
     "shard_scales",
+    "write_doc",
 ]
 
 CALIBRATION_GROUP = "calibration"
@@ -113,25 +122,106 @@ def read_run(path) -> BenchRun:
     """
     path = Path(path)
     doc = _load(path)
-    entries = [_entry(e, i, path) for i, e in enumerate(doc["benchmarks"])]
+    checked = [_entry(e, i, path) for i, e in enumerate(doc["benchmarks"])]
     return BenchRun(str(path), doc["machine_info"], _dict(doc.get("commit_info")),
-                    doc.get("datetime"), entries, calibration_scales(entries),
-                    shard_scales(entries))
+                    doc.get("datetime"), checked, calibration_scales(checked),
+                    shard_scales(checked))
+
+
+def read_doc(path, *, allow_empty: bool = False) -> dict | None:
+    """Read one pytest-benchmark JSON as it is, its entries unchecked: for code that counts,
+    merges or passes on a run's entries rather than comparing them (:func:`read_run`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    allow_empty : bool, default False
+        Read a missing or blank file as None instead of raising: what pytest-benchmark
+        leaves when no benchmark ran (it creates the file at start-up and writes it at the
+        end, only if something was timed), which a sweep counts as "nothing ran".
+
+    Returns
+    -------
+    dict or None
+        The document: an object whose ``benchmarks`` is a list, maybe empty.
+
+    Raises
+    ------
+    BenchJSONError
+        Missing, unreadable or empty file (unless ``allow_empty``), not JSON, or not an
+        object with a ``benchmarks`` list.
+    """
+    path = Path(path)
+    raw = _read_bytes(path, allow_empty)
+    return None if raw is None else _parse(raw, path, (("benchmarks", list),))
+
+
+def entries(doc: dict | None) -> list:
+    """The benchmark entries of a document from :func:`read_doc` (the list itself, so a
+    merge can annotate them in place); ``[]`` for None (nothing ran)."""
+    return [] if doc is None else doc["benchmarks"]
+
+
+def count_entries(doc: dict | None) -> int:
+    """How many benchmark entries a document from :func:`read_doc` holds (0 for None)."""
+    return len(entries(doc))
+
+
+def write_doc(path, doc: dict) -> None:
+    """Write a benchmark document (a merged run) as pytest-benchmark's JSON.
+
+    The file is replaced whole (written beside it, then renamed), so a reader, or a run
+    interrupted mid-write, never sees half a file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    doc : dict
+        An object with a ``benchmarks`` list, as pytest-benchmark writes.
+
+    Raises
+    ------
+    BenchJSONError
+        ``doc`` has no ``benchmarks`` list (it could not be read back).
+    """
+    path = Path(path)
+    if not isinstance(doc.get("benchmarks"), list):
+        raise BenchJSONError(f"{path}: refusing to write a document without a 'benchmarks' list")
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(doc, indent=1))
+    part.replace(path)
 
 
 def _load(path: Path) -> dict:
+    doc = _parse(_read_bytes(path), path, (("machine_info", dict), ("benchmarks", list)))
+    if not doc["benchmarks"]:
+        raise BenchJSONError(f"{path}: contains no benchmarks")
+    return doc
+
+
+def _read_bytes(path: Path, allow_empty: bool = False) -> bytes | None:
+    """The file's bytes; None for a missing or blank file when ``allow_empty``."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if allow_empty:
+            return None
         raise BenchJSONError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BenchJSONError(f"{path}: is a directory, not a JSON file") from None
     except OSError as exc:
         raise BenchJSONError(f"{path}: cannot read ({exc.strerror})") from None
     if not raw.strip():
+        if allow_empty:
+            return None
         raise BenchJSONError(
             f"{path}: file is empty (0 bytes); pytest-benchmark writes an empty file when no "
             "benchmark ran (all skipped or disabled, or run under xdist)")
+    return raw
+
+
+def _parse(raw: bytes, path: Path, required: tuple) -> dict:
+    """The JSON object in ``raw``, with each ``(key, type)`` of ``required``."""
     try:
         doc = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -140,12 +230,10 @@ def _load(path: Path) -> dict:
         raise BenchJSONError(
             f"{path}: not pytest-benchmark output (top level is {type(doc).__name__}, "
             "expected an object with 'machine_info' and 'benchmarks')")
-    for key, kind in (("machine_info", dict), ("benchmarks", list)):
+    for key, kind in required:
         if not isinstance(doc.get(key), kind):
             raise BenchJSONError(
                 f"{path}: not pytest-benchmark output (no '{key}' {kind.__name__})")
-    if not doc["benchmarks"]:
-        raise BenchJSONError(f"{path}: contains no benchmarks")
     return doc
 
 

@@ -13,7 +13,6 @@ so Ctrl-C (which cancels the remaining tasks) keeps every finished cell.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bnncompare import shards
+from bnncompare import benchjson, shards
 from bnncompare.profiles import Profile
 from bnncompare.sweep import SweepResult, _keep_results, benchmarks_dir
 
@@ -73,7 +72,7 @@ def run_shard(spec: dict) -> dict:
                shards.SKIPPED_ENV: str(skipped)}
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True, env=env,
                               preexec_fn=_die_with_parent, check=False)
-        doc = json.loads(out.read_text()) if out.is_file() and out.stat().st_size else None
+        doc = benchjson.read_doc(out, allow_empty=True)  # None: no benchmark ran
         skips = skipped.read_text().split() if skipped.is_file() else []
     return {"shard": spec["shard"], "worker": str(worker.name), "address": worker.address,
             "returncode": proc.returncode, "json": doc, "skipped": skips,
@@ -190,7 +189,7 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
             shard, attempt = owner[future.key]
             result = _result(future, shard, log)
             results.append(result)
-            done = {b["fullname"] for b in (result["json"] or {}).get("benchmarks", [])}
+            done = {b["fullname"] for b in benchjson.entries(result["json"])}
             done.update(result.get("skipped", []))  # skipped cells are done, not failed
             left = [n for n in shard.nodeids if n not in done]
             if left and attempt < RETRIES:
@@ -230,7 +229,7 @@ def _salvage(futures, owner, done: set, log, grace_s: float = 15.0) -> list[dict
         except Exception:  # timed out, failed, dead worker: nothing to keep
             continue
         if result["shard"] not in done and result.get("json"):
-            log(f"shard {result['shard']}: kept {len(result['json']['benchmarks'])} "
+            log(f"shard {result['shard']}: kept {benchjson.count_entries(result['json'])} "
                 "benchmarks it finished before the interrupt")
             out.append(result)
     return out
@@ -243,7 +242,7 @@ def _result(future, shard, log) -> dict:
     except Exception as err:  # a dead worker (KilledWorker), a missing checkout, ...
         log(f"shard {future.key}: failed on its worker ({type(err).__name__}: {err})")
         return {"shard": shard.name, "worker": None, "json": None, "returncode": None}
-    ran = len((result["json"] or {}).get("benchmarks", []))
+    ran = benchjson.count_entries(result["json"])
     log(f"shard {result['shard']} on worker {result['worker']}: {ran} benchmarks, "
         f"{len(result.get('skipped', []))} skipped (pytest exit {result['returncode']})")
     return result
@@ -252,4 +251,4 @@ def _result(future, shard, log) -> dict:
 def _write(tmp: Path, results: list[dict], missing: list[str]) -> None:
     merged = shards.merge_shards(results, missing)
     if merged:
-        tmp.write_text(json.dumps(merged, indent=1))
+        benchjson.write_doc(tmp, merged)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bnncompare import benchjson
 from bnncompare.methods import METHODS
 from bnncompare.profiles import Cell, Profile
 
@@ -143,13 +144,22 @@ def estimate_cost(profile: Profile, item: Item) -> float:
 
 
 def measured_costs(path: Path | None) -> dict[str, float]:
-    """Node id -> seconds it took (median x rounds) in an earlier run's JSON; {} if none."""
-    try:
-        runs = json.loads(Path(path).read_text())["benchmarks"]
-    except (TypeError, OSError, ValueError, KeyError):
+    """Node id -> seconds it took (median x rounds) in an earlier run's JSON; {} when there
+    is none. Entries without a node id, median or round count are left out.
+
+    Raises
+    ------
+    bnncompare.benchjson.BenchJSONError
+        The earlier run's file is there but is not a benchmark JSON (0 bytes, not JSON, ...).
+    """
+    if path is None or not Path(path).exists():
         return {}
-    return {b["fullname"]: b["stats"]["median"] * b["stats"]["rounds"] for b in runs
-            if "fullname" in b and "stats" in b}
+    costs = {}
+    for bench in benchjson.entries(benchjson.read_doc(path)):
+        stats = bench.get("stats") if isinstance(bench, dict) else None
+        if isinstance(stats, dict) and "fullname" in bench and {"median", "rounds"} <= set(stats):
+            costs[bench["fullname"]] = stats["median"] * stats["rounds"]
+    return costs
 
 
 # -- packing -----------------------------------------------------------------------------------
@@ -216,7 +226,7 @@ def merge_shards(results: list[dict], missing: list[str]) -> dict:
     benchmarks, shards = [], []
     for result in ran:
         doc, done = result["json"], 0
-        for bench in doc["benchmarks"]:
+        for bench in benchjson.entries(doc):
             is_calibration = bench["group"] == "calibration"
             if not is_calibration and bench["fullname"] in seen:
                 continue

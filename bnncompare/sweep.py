@@ -7,13 +7,13 @@ or partly failed run keeps its finished cells in ``raw/<profile>.partial.json``.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bnncompare import benchjson
 from bnncompare.profiles import Profile
 
 __all__ = ["SweepResult", "benchmarks_dir", "count_benchmarks", "run_sweep"]
@@ -38,12 +38,16 @@ def benchmarks_dir() -> Path:
 
 
 def count_benchmarks(path: Path) -> int:
-    """Benchmarks in a pytest-benchmark JSON; 0 for a missing, empty or unreadable file
-    (pytest-benchmark writes a 0-byte file when nothing ran)."""
-    try:
-        return len(json.loads(path.read_text())["benchmarks"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+    """Benchmarks in a pytest-benchmark JSON; 0 for a missing or 0-byte file (what
+    pytest-benchmark leaves when nothing ran).
+
+    Raises
+    ------
+    bnncompare.benchjson.BenchJSONError
+        The file is there but is not a benchmark JSON (unreadable, not JSON, no
+        ``benchmarks`` list).
+    """
+    return benchjson.count_entries(benchjson.read_doc(path, allow_empty=True))
 
 
 class _Progress:

@@ -133,3 +133,47 @@ def test_a_series_split_across_shards_fits_the_exponent_of_one_machine(tmp_path)
     assert merged["b"].iloc[0] == pytest.approx(one["b"].iloc[0], abs=1e-6)
     # drift is judged within each shard (each calibrated itself: start/middle/end 1.1x)
     assert merged["calib_drift"].iloc[0] == pytest.approx(1.1)
+
+
+# -- the document reader the sweep, the shards and the Dask driver share -------------------------
+def test_read_doc_names_a_zero_byte_or_malformed_file(tmp_path):
+    empty, garbage = tmp_path / "empty.json", tmp_path / "garbage.json"
+    empty.write_bytes(b"")  # what pytest-benchmark leaves when no benchmark ran
+    garbage.write_text('{"benchmarks": [')
+    with pytest.raises(benchjson.BenchJSONError, match=r"empty\.json: file is empty \(0 bytes\)"):
+        benchjson.read_doc(empty)
+    with pytest.raises(benchjson.BenchJSONError, match=r"garbage\.json: not valid JSON"):
+        benchjson.read_doc(garbage, allow_empty=True)  # broken is not empty
+    (tmp_path / "other.json").write_text('{"results": []}')
+    with pytest.raises(benchjson.BenchJSONError, match="no 'benchmarks' list"):
+        benchjson.read_doc(tmp_path / "other.json")
+    # "nothing ran": a 0-byte or missing file reads as no document, with no entries
+    assert benchjson.read_doc(empty, allow_empty=True) is None
+    assert benchjson.read_doc(tmp_path / "missing.json", allow_empty=True) is None
+    assert benchjson.entries(None) == [] and benchjson.count_entries(None) == 0
+
+
+def test_write_doc_round_trips_a_merged_run_for_every_reader(tmp_path):
+    path = tmp_path / "merged.json"
+    benchjson.write_doc(path, json.loads(_merged(tmp_path / "m.json").read_text()))
+    assert not list(tmp_path.glob("*.part"))  # written beside, then renamed into place
+    doc = benchjson.read_doc(path)
+    assert benchjson.count_entries(doc) == 2 * len(CALIBRATION) + len(CELLS)
+    assert [e["name"] for e in benchjson.entries(doc)] == [
+        e["name"] for e in benchjson.read_run(path).benchmarks]
+    with pytest.raises(benchjson.BenchJSONError, match="without a 'benchmarks' list"):
+        benchjson.write_doc(path, {})
+
+
+def test_sweep_and_shards_get_the_readers_error_for_a_broken_file(tmp_path):
+    from bnncompare import shards, sweep
+
+    broken = tmp_path / "smoke.json"
+    broken.write_text("{not json")
+    for read in (sweep.count_benchmarks, shards.measured_costs):
+        with pytest.raises(benchjson.BenchJSONError, match=r"smoke\.json: not valid JSON"):
+            read(broken)
+    assert shards.measured_costs(tmp_path / "none.json") == {}  # no earlier run
+    costs = shards.measured_costs(_single_process(tmp_path / "one.json"))
+    assert costs["benchmarks/test_fit.py::test_fit_vs_n_train[synthetic-nn-n100]"] == (
+        pytest.approx(0.5 * len(ROUNDS)))
