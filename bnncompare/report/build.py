@@ -1,8 +1,10 @@
 """``build_report``: benchmark JSON in, ``tables/``, ``figures/`` and ``README.md`` out.
 
-All inputs are loaded and validated before anything is written; the outputs are rendered
-into a staging folder inside ``out_dir`` and only then moved into place, so bad input (or a
-failure while rendering) leaves an existing ``out_dir`` untouched.
+All inputs are loaded and validated before anything is written (the benchmark JSON, and for
+each entropy map the stored reference posterior and the training split it draws: the figures
+themselves read no file); the outputs are rendered into a staging folder inside ``out_dir``
+and only then moved into place, so bad input (or a failure while rendering) leaves an
+existing ``out_dir`` untouched.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from bnncompare.data import load_dataset
+from bnncompare.reference import find_reference
 from bnncompare.report.complexity import DRIFT_B_TOL, MAX_WIDTH, exponent_table
 from bnncompare.report.devices import check_devices, cpu_vs_gpu_figure, cpu_vs_gpu_table
-from bnncompare.report.figures import write_figures
+from bnncompare.report.figures import map_datasets, write_figures
 from bnncompare.report.formatting import write_table
 from bnncompare.report.load import ReportInputError, load_runs
 from bnncompare.report.summary import readme_text
@@ -111,12 +117,13 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
     tables = build_tables(df, exps)
     if len(gpu := cpu_vs_gpu_table(df)):  # only when runs of both devices are given
         tables["cpu_vs_gpu"] = gpu
+    drawn = _figure_inputs(df)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".report-staging-", dir=out_dir))
     try:
-        figures = _render(staging, df, exps, tables, report_command(paths, out_dir, normalise),
-                          normalise)
+        figures = _render(staging, df, exps, tables, drawn,
+                          report_command(paths, out_dir, normalise), normalise)
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -131,13 +138,37 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
     }
 
 
-def _render(staging: Path, df, exps, tables, command: str, normalise: bool) -> list[str]:
+def _figure_inputs(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """What the figures draw beyond ``df``, loaded once: for each dataset with an entropy map
+    (:func:`~bnncompare.report.figures.map_datasets`), its stored reference posterior and
+    the training split its map's fits were made on.
+
+    Returns
+    -------
+    dict
+        ``references`` (name -> ``Reference``, or None where none is stored) and
+        ``datasets`` (name -> ``Dataset``; a split that cannot be loaded here, e.g. MNIST
+        files absent, is left out and its map drawn without training points): the keyword
+        arguments of :func:`~bnncompare.report.figures.write_figures`.
+    """
+    references, datasets = {}, {}
+    for name, seed in map_datasets(df).items():
+        references[name] = find_reference(name)
+        try:
+            datasets[name] = load_dataset(name, seed=seed)
+        except (ValueError, OSError):
+            continue
+    return {"references": references, "datasets": datasets}
+
+
+def _render(staging: Path, df, exps, tables, drawn: dict, command: str,
+            normalise: bool) -> list[str]:
     caption_tail = _caption_tail(df)
     for name, table in tables.items():
         write_table(table, staging / "tables", name, f"**{CAPTIONS[name]}.** {caption_tail}")
     (staging / "figures").mkdir()
     figures = [p.name for p in write_figures(df, exps, staging / "figures",
-                                             normalise=normalise)]
+                                             normalise=normalise, **drawn)]
     if cpu_vs_gpu_figure(df, exps, staging / "figures" / "cpu_vs_gpu.png") is not None:
         figures.append("cpu_vs_gpu.png")
     text = readme_text(df, exps, tables, figures, command, normalise)

@@ -5,7 +5,9 @@ one PNG and returns its path, or returns ``None`` without writing when its data 
 method's label and colour come from its class (:mod:`bnncompare.report.method_meta`), the
 same in every figure; no method is named here. Log axes over a measured design (sizes,
 draws) are ticked at exactly the measured values. PNGs carry no timestamp or software tag,
-so the same input renders the same bytes on the same matplotlib.
+so the same input renders the same bytes on the same matplotlib. Figures read no file: the
+caller loads what they draw beyond the frame (reference posteriors, training splits) and
+passes it to :func:`write_figures`.
 
 - :mod:`~bnncompare.report.figures.sweeps`: time vs training rows, test rows, draws S
 - :mod:`~bnncompare.report.figures.quality`: test NLL and ECE vs draws S
@@ -32,7 +34,8 @@ from bnncompare.report.figures.entropy_maps import _map_rows as _map_rows
 from bnncompare.report.figures.entropy_maps import (
     entropy_map,
     entropy_map_figure,
-    reference_entropy_map,
+    map_datasets,
+    reference_panel,
 )
 from bnncompare.report.figures.pareto import curve_figure, quality_vs_compute
 from bnncompare.report.figures.peers import PEER_COLOR, peer_ratios
@@ -55,12 +58,13 @@ __all__ = [
     "fit_vs_n_train",
     "fit_vs_num_samples",
     "i_dont_know",
+    "map_datasets",
     "peer_ratios",
     "predict_vs_n_test",
     "predict_vs_num_samples",
     "quality_vs_compute",
     "quality_vs_num_samples",
-    "reference_entropy_map",
+    "reference_panel",
     "styles_of",
     "sweep_figure",
     "write_figures",
