@@ -76,6 +76,19 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
     add hyper-parameters). Everything a harness (benchmarks, report, demo, tests) needs to
     know about a method lives in the class attributes below; a subclass that sets none of them
     still runs everywhere with its constructor defaults.
+
+    Parameters
+    ----------
+    hidden_sizes : tuple of int, default=(50,)
+        Hidden layer widths; ``()`` is multinomial logistic regression. The default, one
+        hidden layer of 50 relu units, is scikit-learn's ``MLPClassifier`` default.
+    activation : {'tanh', 'relu'}, default='relu'
+    prior_scale : float, default=1.0
+        Scale of the N(0, prior_scale^2) prior on every weight and bias.
+    random_state : int, RandomState or None, default=None
+    device : {'cpu', 'cuda'}, default='cpu'
+    num_predictive_samples : int or None, default=None
+        Draws used by ``predict_proba*`` (None: ``_default_predictive_samples``).
     """
 
     #: default number of predictive draws when ``num_predictive_samples`` is None
@@ -138,7 +151,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         out[cls.budget_param] = max(1, round(base * factor))
         return out
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, random_state=None,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, random_state=None,
                  device="cpu", num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes
         self.activation = activation

@@ -53,8 +53,9 @@ class EnsembleClassifier(BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
-    activation : {'tanh', 'relu'}, default='tanh'
+    hidden_sizes : tuple of int, default=(50,)
+        Hidden layer widths; ``()`` is multinomial logistic regression.
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         Scale of the N(0, prior_scale^2) prior; each member's weight decay is its MAP twin.
     num_members : int, default=5
@@ -91,7 +92,7 @@ class EnsembleClassifier(BaseMLPClassifier):
     settings: ClassVar[dict] = {**NNClassifier.settings,
                                 "test": {"num_members": 3, "num_epochs": 30, "lr": 0.1}}
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_members=5,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_members=5,
                  num_epochs=500, lr=0.01, batch_size=None, random_state=None, device="cpu",
                  num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

@@ -96,9 +96,9 @@ class LaplaceClassifier(BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
+    hidden_sizes : tuple of int, default=(50,)
         ``()``: the last layer is the whole model (Laplace for softmax regression).
-    activation : {'tanh', 'relu'}, default='tanh'
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         N(0, prior_scale^2) prior of the MAP fit (weight decay), as for ``NNClassifier``.
     num_epochs, lr, batch_size
@@ -137,7 +137,7 @@ class LaplaceClassifier(BaseMLPClassifier):
     settings: ClassVar[dict] = {**NNClassifier.settings,
                                 "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_epochs=500,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_epochs=500,
                  lr=0.01, batch_size=None, prior_precision=None, random_state=None,
                  device="cpu", num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

@@ -88,9 +88,9 @@ class MCDropoutClassifier(BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
+    hidden_sizes : tuple of int, default=(50,)
         With ``()`` dropout acts on the inputs (there are no hidden units).
-    activation : {'tanh', 'relu'}, default='tanh'
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         Scale of the N(0, prior_scale^2) prior; the weight decay is its MAP twin, as in NN.
     dropout : float, default=0.1
@@ -123,7 +123,7 @@ class MCDropoutClassifier(BaseMLPClassifier):
     settings: ClassVar[dict] = {**NNClassifier.settings,
                                 "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, dropout=0.1,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, dropout=0.1,
                  num_epochs=500, lr=0.01, batch_size=None, random_state=None, device="cpu",
                  num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

@@ -22,9 +22,11 @@ class NNClassifier(BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
-        Hidden layer widths; ``()`` is multinomial logistic regression.
-    activation : {'tanh', 'relu'}, default='tanh'
+    hidden_sizes : tuple of int, default=(50,)
+        Hidden layer widths; ``()`` is multinomial logistic regression. The default, one
+        hidden layer of 50 relu units, is scikit-learn's ``MLPClassifier`` default (shared by
+        every method).
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         Scale of the N(0, prior_scale^2) prior; the weight decay is its MAP twin.
     num_epochs : int, default=500
@@ -62,7 +64,7 @@ class NNClassifier(BaseMLPClassifier):
                     "full": {"num_epochs": 500}},
     }
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_epochs=500,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_epochs=500,
                  lr=0.01, batch_size=None, random_state=None, device="cpu",
                  num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

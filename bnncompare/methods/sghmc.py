@@ -51,8 +51,9 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
-    activation : {'tanh', 'relu'}, default='tanh'
+    hidden_sizes : tuple of int, default=(50,)
+        Hidden layer widths; ``()`` is multinomial logistic regression.
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         N(0, prior_scale^2) prior on every weight and bias.
     num_samples : int, default=100
@@ -107,7 +108,7 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
                     "full": {"num_samples": 200}},
     }
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_samples=100,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_samples=100,
                  thin=10, num_cycles=4, lr=0.05, friction=0.1, batch_size=32,
                  random_state=None, device="cpu", num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

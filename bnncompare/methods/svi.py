@@ -62,8 +62,9 @@ class SVIClassifier(BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
-    activation : {'tanh', 'relu'}, default='tanh'
+    hidden_sizes : tuple of int, default=(50,)
+        Hidden layer widths; ``()`` is multinomial logistic regression.
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         N(0, prior_scale^2) prior on every weight and bias.
     num_steps : int, default=2000
@@ -103,7 +104,7 @@ class SVIClassifier(BaseMLPClassifier):
                     "full": {"num_steps": 4000}},
     }
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_steps=2000,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_steps=2000,
                  lr=0.01, batch_size=None, num_particles=1, random_state=None, device="cpu",
                  num_predictive_samples=None):
         self.hidden_sizes = hidden_sizes

@@ -75,16 +75,16 @@ def _count_member_grads(monkeypatch) -> list[int]:
 @pytest.mark.parametrize(("num_members", "batch_size"), [(1, None), (3, None), (3, 7), (2, 9)])
 def test_grad_evals_counted(data, monkeypatch, num_members, batch_size):
     counted = _count_member_grads(monkeypatch)
-    est = EnsembleClassifier(num_members=num_members, num_epochs=6, batch_size=batch_size,
-                             random_state=0).fit(*data)
+    est = EnsembleClassifier(hidden_sizes=(), num_members=num_members, num_epochs=6,
+                             batch_size=batch_size, random_state=0).fit(*data)
     assert len(counted) == 6 * math.ceil(20 / (batch_size or 20))
     assert est.n_grad_evals_ == sum(counted) > 0
 
 
 def test_predict_is_the_member_average(data):
     x, y = data
-    est = EnsembleClassifier(num_members=3, num_epochs=20, num_predictive_samples=50,
-                             random_state=0).fit(x, y)
+    est = EnsembleClassifier(hidden_sizes=(), num_members=3, num_epochs=20,
+                             num_predictive_samples=50, random_state=0).fit(x, y)
     xd = torch.as_tensor(x, dtype=torch.float64)
     # softmax regression: W (2, 3) then b (3,)
     thetas = torch.as_tensor(est.thetas_, dtype=torch.float64)

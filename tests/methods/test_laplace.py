@@ -41,8 +41,8 @@ def _softmax_regression_hessians(est, x, y):
 
 def test_softmax_regression_precision_is_the_exact_hessian(data):
     x, y = data
-    est = bc.LaplaceClassifier(prior_scale=0.8, prior_precision=1 / 0.8**2, random_state=0,
-                               **MAP).fit(x, y)
+    est = bc.LaplaceClassifier(hidden_sizes=(), prior_scale=0.8, prior_precision=1 / 0.8**2,
+                               random_state=0, **MAP).fit(x, y)
     _, h_joint, theta = _softmax_regression_hessians(est, x, y)
     # the MAP really is the mode: the float32 Adam iterate's gradient of U is ~0
     grad = torch.func.grad(lambda t: _nll(torch.as_tensor(x, dtype=torch.float64),
@@ -58,8 +58,8 @@ def test_softmax_regression_precision_is_the_exact_hessian(data):
 def test_last_layer_ggn_is_the_hessian_of_the_last_layer(data):
     """With hidden layers the logits are linear in the last layer: GGN = exact Hessian there."""
     x, y = data
-    est = bc.LaplaceClassifier(hidden_sizes=(5, 4), prior_precision=2.0, random_state=1,
-                               **MAP).fit(x, y)
+    est = bc.LaplaceClassifier(hidden_sizes=(5, 4), activation="tanh", prior_precision=2.0,
+                               random_state=1, **MAP).fit(x, y)
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     t = torch.as_tensor(est.theta_, dtype=torch.float64)
     w1, b1 = t[:10].reshape(2, 5), t[10:15]
@@ -78,7 +78,7 @@ def test_last_layer_ggn_is_the_hessian_of_the_last_layer(data):
 
 def test_tuned_prior_precision_maximises_the_evidence_on_a_grid(data):
     x, y = data
-    est = bc.LaplaceClassifier(random_state=0, **MAP).fit(x, y)
+    est = bc.LaplaceClassifier(hidden_sizes=(), random_state=0, **MAP).fit(x, y)
     h_nll, _, theta = _softmax_regression_hessians(est, x, y)
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     log_lik = -float(_nll(xt, yt, theta[:6].reshape(2, 3), theta[6:]))
@@ -98,7 +98,8 @@ def test_tuned_prior_precision_maximises_the_evidence_on_a_grid(data):
 
 def test_draws_have_the_posterior_covariance_and_keep_the_body(data):
     x, y = data
-    est = bc.LaplaceClassifier(hidden_sizes=(4,), random_state=0, **MAP).fit(x, y)
+    est = bc.LaplaceClassifier(hidden_sizes=(4,), activation="tanh", random_state=0,
+                               **MAP).fit(x, y)
     draws = est._draws(20_000).double()
     k = 5 * 3  # (4 hidden + bias) x 3 classes
     # everything below the last layer is the MAP itself, bit for bit
@@ -119,7 +120,8 @@ def test_draws_have_the_posterior_covariance_and_keep_the_body(data):
 
 def test_map_is_the_nn_fit_and_cost_adds_one_pass(data):
     x, y = data
-    params = dict(hidden_sizes=(3,), num_epochs=30, batch_size=7, random_state=4)
+    params = dict(hidden_sizes=(3,), activation="tanh", num_epochs=30, batch_size=7,
+                  random_state=4)
     lap = bc.LaplaceClassifier(**params).fit(x, y)
     nn = bc.NNClassifier(**params).fit(x, y)
     np.testing.assert_array_equal(lap.theta_, nn.theta_)

@@ -90,8 +90,8 @@ def test_masks_drop_at_the_rate():
 def test_zero_dropout_is_the_nn(data, batch_size):
     # p = 0 keeps every unit: the same init, shuffle and steps as NNClassifier (same seed)
     x, y = data
-    settings = dict(hidden_sizes=(5,), num_epochs=40, lr=0.05, batch_size=batch_size,
-                    random_state=3)
+    settings = dict(hidden_sizes=(5,), activation="tanh", num_epochs=40, lr=0.05,
+                    batch_size=batch_size, random_state=3)
     drop = MCDropoutClassifier(dropout=0.0, num_predictive_samples=4, **settings).fit(x, y)
     nn = bc.NNClassifier(**settings).fit(x, y)
     # identical operations in the same order: bit for bit
@@ -104,7 +104,7 @@ def test_zero_dropout_is_the_nn(data, batch_size):
 
 def test_dropout_changes_the_fit(data):
     x, y = data
-    settings = dict(hidden_sizes=(5,), num_epochs=40, lr=0.05, random_state=3)
+    settings = dict(hidden_sizes=(5,), activation="tanh", num_epochs=40, lr=0.05, random_state=3)
     drop = MCDropoutClassifier(dropout=0.3, **settings).fit(x, y)
     nn = bc.NNClassifier(**settings).fit(x, y)
     assert np.abs(drop.theta_ - nn.theta_).max() > 0.01  # trained under masks, not plain MAP
@@ -115,7 +115,8 @@ def test_grad_evals_counted(data, monkeypatch):
     original = torch.optim.Adam.step
     monkeypatch.setattr(torch.optim.Adam, "step",
                         lambda self, *a, **k: steps.append(1) or original(self, *a, **k))
-    est = MCDropoutClassifier(num_epochs=5, batch_size=6, random_state=0).fit(*data)
+    est = MCDropoutClassifier(hidden_sizes=(), num_epochs=5, batch_size=6, random_state=0)
+    est.fit(*data)
     assert len(steps) == 5 * 4 == est.n_grad_evals_  # 20 rows in batches of 6: 4 per epoch
 
 

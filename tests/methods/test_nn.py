@@ -53,7 +53,8 @@ def test_map_matches_lbfgs(data, prior_scale):
     # sum CE + ||theta||^2 / (2 prior_scale^2): weight decay IS the N(0, prior_scale^2) prior.
     # Measured |diff| <= 3e-6 (float32 resolution); tolerance 1e-4.
     reference = _lbfgs_map(*data, prior_scale)
-    est = NNClassifier(num_epochs=2000, lr=0.05, prior_scale=prior_scale, random_state=0)
+    est = NNClassifier(hidden_sizes=(), num_epochs=2000, lr=0.05, prior_scale=prior_scale,
+                       random_state=0)
     est.fit(*data)
     np.testing.assert_allclose(est.theta_.astype(np.float64), reference, atol=1e-4)
     # and the prior matters: the other scale's optimum is far away
@@ -63,7 +64,8 @@ def test_map_matches_lbfgs(data, prior_scale):
 
 def test_losses_are_the_per_row_objective(data):
     x, y = data
-    est = NNClassifier(num_epochs=40, lr=0.05, prior_scale=0.5, random_state=3).fit(x, y)
+    est = NNClassifier(hidden_sizes=(), num_epochs=40, lr=0.05, prior_scale=0.5,
+                       random_state=3).fit(x, y)
     assert est.losses_.shape == (est.n_grad_evals_,) == (40,)
     # step 0 is evaluated at the Glorot initialisation drawn from the fitted seed
     init = net.init_theta(est.spec_, torch.Generator().manual_seed(est.seed_)).double()
@@ -80,7 +82,8 @@ def test_losses_are_the_per_row_objective(data):
 
 def test_predict_is_the_point_estimate(data):
     x, y = data
-    est = NNClassifier(num_epochs=20, num_predictive_samples=50, random_state=0).fit(x, y)
+    est = NNClassifier(hidden_sizes=(), num_epochs=20, num_predictive_samples=50,
+                       random_state=0).fit(x, y)
     theta = torch.as_tensor(est.theta_, dtype=torch.float64)
     expected = torch.softmax(torch.as_tensor(x, dtype=torch.float64) @ theta[:6].reshape(2, 3)
                              + theta[6:], -1).numpy()
@@ -117,6 +120,7 @@ def test_minibatch_training_reaches_the_same_map(data):
     reference = _lbfgs_map(*data, 1.0)
     for wrong_scale in (3**-0.5, 3**0.5):
         assert np.abs(_lbfgs_map(*data, wrong_scale) - reference).max() > 0.5
-    est = NNClassifier(num_epochs=300, lr=0.01, batch_size=10, random_state=0).fit(*data)
+    est = NNClassifier(hidden_sizes=(), num_epochs=300, lr=0.01, batch_size=10,
+                       random_state=0).fit(*data)
     assert est.n_grad_evals_ == 900
     np.testing.assert_allclose(est.theta_.astype(np.float64), reference, atol=0.15)

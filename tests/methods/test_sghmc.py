@@ -33,8 +33,8 @@ def test_grad_evals_counted_independently(data, monkeypatch, batch_size, per_ste
         return logits(spec, theta, x)
 
     monkeypatch.setattr(sghmc.net, "logits", counting)
-    est = bc.SGHMCClassifier(num_samples=10, thin=3, num_cycles=4, batch_size=batch_size,
-                             random_state=0).fit(*data)
+    est = bc.SGHMCClassifier(hidden_sizes=(), num_samples=10, thin=3, num_cycles=4,
+                             batch_size=batch_size, random_state=0).fit(*data)
     steps = 2 * 10 * 3  # each kept draw costs `thin` sampling and `thin` exploring steps
     assert est.n_grad_evals_ == len(rows) == steps == len(est.losses_)
     # minibatches run through shuffled epochs: sizes cycle through one epoch's split
@@ -43,7 +43,7 @@ def test_grad_evals_counted_independently(data, monkeypatch, batch_size, per_ste
 
 
 def test_draws_thinned_for_prediction(data):
-    est = bc.SGHMCClassifier(num_samples=12, thin=2, random_state=0).fit(*data)
+    est = bc.SGHMCClassifier(hidden_sizes=(), num_samples=12, thin=2, random_state=0).fit(*data)
     x = data[0]
     assert est.predict_proba_samples(x).shape == (12, 20, 3)
     est.set_params(num_predictive_samples=4)
@@ -58,13 +58,13 @@ def test_draws_thinned_for_prediction(data):
 
 def test_divergence_raises_instead_of_nan_probabilities(data):
     # lr = 1e4 on the per-row loss: the first exploration steps overshoot, logits overflow
-    est = bc.SGHMCClassifier(num_samples=10, thin=3, lr=1e4, random_state=0)
+    est = bc.SGHMCClassifier(hidden_sizes=(), num_samples=10, thin=3, lr=1e4, random_state=0)
     with pytest.raises(FloatingPointError, match=r"SGHMC diverged: non-finite weights by step "
                                                  r"\d+ of 60 \(lr=10000.0"):
         est.fit(*data)
     # the same run at a sane step size is finite: the guard is not firing on every fit
-    assert np.isfinite(bc.SGHMCClassifier(num_samples=10, thin=3, random_state=0).fit(*data)
-                       .predict_proba(data[0])).all()
+    sane = bc.SGHMCClassifier(hidden_sizes=(), num_samples=10, thin=3, random_state=0)
+    assert np.isfinite(sane.fit(*data).predict_proba(data[0])).all()
 
 
 @pytest.mark.parametrize(("param", "value", "match"), [
@@ -80,8 +80,8 @@ def test_bad_hyper_parameters_raise(data, param, value, match):
 @pytest.mark.slow
 def test_sghmc_close_to_importance_sampling(tiny, reference):  # noqa: F811 (fixtures)
     # minibatches of 5 of the 20 rows; 4 cycles of 1,500 steps, 250 draws kept from each
-    est = bc.SGHMCClassifier(num_samples=1000, thin=3, num_cycles=4, lr=0.2, batch_size=5,
-                             random_state=0).fit(*tiny)
+    est = bc.SGHMCClassifier(hidden_sizes=(), num_samples=1000, thin=3, num_cycles=4, lr=0.2,
+                             batch_size=5, random_state=0).fit(*tiny)
     # SGHMC has no accept/reject step and the draws of a cycle are autocorrelated (ESS of a
     # few hundred at best), so tolerances are wider than NUTS's (0.03 / 0.2 sd / 15 %).
     # Measured (seeds 0, 1): predictive max |diff| 0.037, 0.025; mean 0.21, 0.30 posterior sd;
