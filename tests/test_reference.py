@@ -10,9 +10,9 @@ import pytest
 
 from bnncompare import data, net
 from bnncompare import reference as ref
-from bnncompare.reference import diagnostics
 from bnncompare.cli import main
 from bnncompare.evaluate import evaluate
+from bnncompare.methods import convergence
 
 # float16 storage rounds each probability by at most 2**-12 (spacing 2**-11 on [0.5, 1));
 # after renormalising a row, a TV (half the L1 distance over C classes) moves by < C * 2**-12.
@@ -48,7 +48,7 @@ def test_predictive_r_hat_is_computed_per_quantity_across_chunks(monkeypatch):
     rng = np.random.default_rng(3)
     p = rng.dirichlet(np.ones(3), size=(3, 12, 5))  # (chains, draws, n, C)
     whole = ref.predictive_r_hat(p)
-    monkeypatch.setattr(diagnostics, "_R_HAT_CHUNK", 4)  # 15 quantities in chunks of 4, 4, 4, 3
+    monkeypatch.setattr(convergence, "_R_HAT_CHUNK", 4)  # 15 quantities in chunks of 4, 4, 4, 3
     np.testing.assert_array_equal(ref.predictive_r_hat(p), whole)
 
 
@@ -66,10 +66,16 @@ def test_half_split_tv_known_answer():
     np.testing.assert_allclose(ref.half_split_tv(same), [0.0])
 
 
-@pytest.mark.parametrize("bad", [np.ones((1, 10, 2, 2)) / 2, np.ones((3, 3, 2, 2)) / 2])
-def test_predictive_r_hat_rejects_one_chain_or_too_few_draws(bad):
-    with pytest.raises(ValueError, match="chains >= 2, draws >= 4"):
+@pytest.mark.parametrize("bad", [np.ones((10, 2, 2)) / 2, np.ones((3, 3, 2, 2)) / 2])
+def test_predictive_r_hat_rejects_other_shapes_or_too_few_draws(bad):
+    with pytest.raises(ValueError, match=r"\(chains, draws >= 4, n, C\)"):
         ref.predictive_r_hat(bad)
+
+
+def test_predictive_r_hat_splits_one_chain_in_halves():
+    p = np.full((1, 8, 1, 2), 0.5)
+    p[0, 4:, 0] = [0.9, 0.1]  # its halves disagree
+    assert np.isinf(ref.predictive_r_hat(p)).all()
 
 
 # --------------------------------------------------------------------------- storage

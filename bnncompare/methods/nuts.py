@@ -14,7 +14,8 @@ Fast by construction (REFERENCE.md, ``benchmarks/nuts_speed.py``):
   batched (K, P) gradient per leapfrog step, the chains split into ``n_jobs`` processes.
 Convergence is judged in function space: weight-space R-hat cannot pass on a BNN (permutation
 and sign symmetries put every chain in a different, equivalent mode), so the warning reads the
-split R-hat of the predictive probabilities on the training inputs.
+split R-hat of the predictive probabilities on the training inputs
+(``convergence.predictive_r_hat``, the one the reference posteriors are judged by).
 """
 
 from __future__ import annotations
@@ -24,41 +25,21 @@ import warnings
 from typing import ClassVar
 
 import torch
-from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
 from bnncompare import net
 from bnncompare.methods._chains import ChainSettings, available_cores, run_chains, run_vectorized
 from bnncompare.methods._potential import make_potential
 from bnncompare.methods.base import BaseMLPClassifier, StoredDrawsMixin, check_positive_int
+from bnncompare.methods.convergence import (
+    R_HAT_LIMIT,
+    ess_and_r_hat,
+    finite_max,
+    predictive_r_hat,
+)
 
-__all__ = ["CHAIN_METHODS", "NUTSClassifier", "make_potential", "predictive_r_hat"]
+__all__ = ["CHAIN_METHODS", "NUTSClassifier", "make_potential"]
 
 CHAIN_METHODS = ("parallel", "vectorized")
-
-
-def _ess_and_r_hat(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-weight ESS and split R-hat of ``draws (chains, samples, P)``; NaN when a chain has
-    fewer than 4 draws (split R-hat needs two halves of at least 2 draws each)."""
-    if draws.shape[1] < 4:
-        nan = torch.full(draws.shape[2:], float("nan"), dtype=draws.dtype)
-        return nan, nan
-    return (effective_sample_size(draws, chain_dim=0, sample_dim=1),
-            split_gelman_rubin(draws, chain_dim=0, sample_dim=1))
-
-
-def predictive_r_hat(proba: torch.Tensor) -> float:
-    """Largest split R-hat of the predictive probabilities ``proba (chains, draws, n, C)``.
-
-    One R-hat per (input, class) entry (``pyro.ops.stats.split_gelman_rubin``); entries that
-    never vary (a probability pinned at exactly 0 or 1 in float32) have no R-hat and are
-    skipped. NaN when every entry is constant or a chain has fewer than 4 draws.
-    """
-    if proba.shape[1] < 4:
-        return float("nan")
-    flat = proba.reshape(*proba.shape[:2], -1).double()
-    r_hat = split_gelman_rubin(flat, chain_dim=0, sample_dim=1)
-    finite = r_hat[torch.isfinite(r_hat)]
-    return float(finite.max()) if finite.numel() else float("nan")
 
 
 class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
@@ -103,7 +84,8 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
     samples_ : Tensor of shape (num_chains * num_samples, P)
     diagnostics_ : dict
         ``predictive_r_hat_max`` (split R-hat across chains of the predictive probabilities
-        on the training inputs: the convergence check), ``r_hat_max``, ``ess_min``,
+        on the training inputs: the convergence check; an entry no draw moves counts 1.0;
+        NaN below 4 draws), ``r_hat_max``, ``ess_min``,
         ``ess_median`` (weight space, ``pyro.ops.stats``; symmetric modes keep weight-space
         R-hat high on a BNN), ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth``
         (sampling iterations).
@@ -193,17 +175,17 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         self.diagnostics_ = self._diagnostics(stacked, steps,
                                               sum(r.divergences for r in results))
         proba = net.proba_samples(self.spec_, self.samples_, x)
-        self.diagnostics_["predictive_r_hat_max"] = predictive_r_hat(
-            proba.reshape(self.num_chains, self.num_samples, *proba.shape[1:]))
-        self._warn_if_unhealthy()
+        self.diagnostics_["predictive_r_hat_max"] = float("nan") if self.num_samples < 4 \
+            else float(predictive_r_hat(proba.reshape(self.num_chains, self.num_samples,
+                                                      *proba.shape[1:])).max())
+        self._warn_if_unhealthy(_stuck_chains(stacked))
 
     def _diagnostics(self, stacked: torch.Tensor, steps: list[int], divergences: int) -> dict:
-        ess, r_hat = _ess_and_r_hat(stacked.double().cpu())
+        ess, r_hat = ess_and_r_hat(stacked)
         # depth d builds at most 2**d - 1 leapfrog steps: d = floor(log2(steps)) + 1
         depth = torch.tensor(steps, dtype=torch.float64).log2().floor() + 1
-        finite = r_hat[torch.isfinite(r_hat)]
         return {
-            "r_hat_max": float(finite.max()) if finite.numel() else float("nan"),
+            "r_hat_max": finite_max(r_hat),
             "ess_min": float(ess.min()),
             "ess_median": float(ess.median()),
             "divergences": int(divergences),
@@ -212,13 +194,25 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
             if steps else float("nan"),
         }
 
-    def _warn_if_unhealthy(self) -> None:
+    def _warn_if_unhealthy(self, stuck: int = 0) -> None:
+        """Warn of divergences, a predictive R-hat above ``R_HAT_LIMIT`` (or NaN: fewer than
+        4 draws, nothing to judge) or ``stuck`` chains whose every draw equals their first."""
         d = self.diagnostics_
         # function space: weight-space R-hat stays high on a BNN whose chains found
-        # equivalent (permuted) modes. NaN = every probability constant or < 4 draws: a
-        # chain that never moved (or cannot be judged) must not pass silently.
+        # equivalent (permuted) modes. A stuck chain is named on its own: alone, its
+        # predictive is constant, which R-hat counts as converged.
         r_hat = d["predictive_r_hat_max"]
-        if d["divergences"] > 0 or not r_hat <= 1.1:
+        if d["divergences"] > 0 or not r_hat <= R_HAT_LIMIT or stuck:
+            never_moved = f", {stuck} chain(s) that never moved" if stuck else ""
             warnings.warn(f"NUTS diagnostics: {d['divergences']} divergent transitions, "
-                          f"max predictive R-hat {r_hat:.3f} (> 1.1 means not converged)",
-                          RuntimeWarning, stacklevel=4)  # points at the caller's fit()
+                          f"max predictive R-hat {r_hat:.3f} (> {R_HAT_LIMIT} means not "
+                          f"converged){never_moved}", RuntimeWarning,
+                          stacklevel=4)  # points at the caller's fit()
+
+
+def _stuck_chains(draws: torch.Tensor) -> int:
+    """Chains of ``draws (chains, samples, P)`` whose every draw equals their first (none
+    when a chain has a single draw: it had no chance to move)."""
+    if draws.shape[1] < 2:
+        return 0
+    return int((draws == draws[:, :1]).flatten(1).all(1).sum())

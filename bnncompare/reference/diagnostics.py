@@ -1,7 +1,8 @@
 """Function-space convergence of a reference's chains: predictive R-hat, half-split TV.
 
 Convergence is judged in function space: split-R-hat across chains of the predictive
-probabilities (target <= 1.01 on test rows) and the total variation between the predictive
+probabilities (``bnncompare.methods.convergence``, as for the NUTS estimator's own check;
+target <= 1.01 on test rows) and the total variation between the predictive
 means of the two halves of the chains (target <= 0.01). Weight-space R-hat is reported but
 meaningless here: permutation and sign symmetries put every chain in a different, equivalent
 mode.
@@ -13,45 +14,21 @@ import numpy as np
 import torch
 
 from bnncompare import metrics
+from bnncompare.methods.convergence import (
+    REFERENCE_R_HAT_LIMIT,
+    finite_max,
+    predictive_r_hat,
+    split_r_hat,
+)
 
 __all__ = ["TARGETS", "diagnose", "half_split_tv", "meets_targets", "predictive_r_hat"]
 
-#: the convergence targets of a committed reference (issue 12)
-TARGETS = {"predictive_r_hat_test": 1.01, "tv_halves_test": 0.01}
-_R_HAT_CHUNK = 1024  # quantities per split-R-hat call (bounds its float64 copies)
+#: the convergence targets of a committed reference: its largest predictive R-hat and mean
+#: half-split TV on the test rows (the TV target holds for the OOD inputs too)
+TARGETS = {"predictive_r_hat_test": REFERENCE_R_HAT_LIMIT, "tv_halves_test": 0.01}
 _WEIGHT_R_HAT_NOTE = ("weight-space split-R-hat across chains: meaningless for a BNN, whose "
                       "permutation and sign symmetries put every chain in a different, "
                       "equivalent mode; judge convergence by the predictive R-hat")
-
-
-def predictive_r_hat(proba: np.ndarray) -> np.ndarray:
-    """Split-R-hat across chains of predictive probabilities, per input and class.
-
-    Parameters
-    ----------
-    proba : array of shape (chains, draws, n, C)
-        Per-draw class probabilities of each chain; ``draws >= 4``.
-
-    Returns
-    -------
-    ndarray of shape (n, C)
-        ``pyro.ops.stats.split_gelman_rubin``; a probability that no draw of any chain moves
-        (0/0) counts as converged, 1.0.
-    """
-    from pyro.ops.stats import split_gelman_rubin
-
-    p = np.asarray(proba)
-    if p.ndim != 4 or p.shape[0] < 2 or p.shape[1] < 4:
-        raise ValueError(f"proba must be (chains >= 2, draws >= 4, n, C), got shape {p.shape}")
-    flat = torch.as_tensor(p.reshape(*p.shape[:2], -1))
-    out = []
-    # in float64 column chunks: digits' training rows are 12,570 quantities x 6,400 draws
-    for start in range(0, flat.shape[2], _R_HAT_CHUNK):
-        chunk = flat[:, :, start:start + _R_HAT_CHUNK].double()
-        r_hat = split_gelman_rubin(chunk, chain_dim=0, sample_dim=1)
-        constant = chunk.amax((0, 1)) == chunk.amin((0, 1))
-        out.append(torch.where(constant, 1.0, r_hat))
-    return torch.cat(out).numpy().reshape(p.shape[2:])
 
 
 def half_split_tv(chain_means: np.ndarray) -> np.ndarray:
@@ -91,19 +68,17 @@ def diagnose(proba: dict, draws: np.ndarray, y_test: np.ndarray) -> dict:
         JSON-ready: the largest predictive R-hat and the mean and largest half-split TV of
         every input set, the weight-space R-hat, test accuracy and NLL.
     """
-    from pyro.ops.stats import split_gelman_rubin
-
     r_hat = {name: float(np.max(predictive_r_hat(p))) for name, p in proba.items()
              if name != "grid"}
     tv = {name: half_split_tv(p.mean(1)) for name, p in proba.items()}
-    weights = split_gelman_rubin(torch.as_tensor(draws, dtype=torch.float64), 0, 1)
+    weights = split_r_hat(torch.as_tensor(draws, dtype=torch.float64))
     mean_test = proba["test"].mean((0, 1), dtype=np.float64)
     mean_test /= mean_test.sum(1, keepdims=True)
     return {
         "predictive_r_hat_max": r_hat,
         "tv_halves_mean": {k: float(v.mean()) for k, v in tv.items()},
         "tv_halves_max": {k: float(v.max()) for k, v in tv.items()},
-        "weight_r_hat_max": float(weights[torch.isfinite(weights)].max()),
+        "weight_r_hat_max": finite_max(weights),
         "weight_r_hat_note": _WEIGHT_R_HAT_NOTE,
         "test_accuracy": metrics.accuracy(y_test, mean_test),
         "test_nll": metrics.nll(y_test, mean_test),

@@ -16,7 +16,8 @@ from roundoff import EPS32, assert_within, mean_bound, proba_bound
 from bnncompare import NUTSClassifier, net
 from bnncompare.methods._nuts import FlatNUTS
 from bnncompare.methods._potential import ManualGradPotential, value_and_grad
-from bnncompare.methods.nuts import make_potential, predictive_r_hat
+from bnncompare.methods.convergence import R_HAT_LIMIT, predictive_r_hat
+from bnncompare.methods.nuts import _stuck_chains, make_potential
 from bnncompare.net import MLPSpec
 
 DIAGNOSTIC_KEYS = {"r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
@@ -176,11 +177,13 @@ def test_unconverged_fit_warns(iris_xy):
     assert est.diagnostics_["predictive_r_hat_max"] > 1.1
 
 
-@pytest.mark.parametrize(("r_hat", "divergences", "warns"), [
-    (1.01, 0, False), (1.2, 0, True), (1.01, 3, True), (float("nan"), 0, True)])
-def test_warning_rule(healthy, r_hat, divergences, warns):
-    # NaN R-hat means every probability was constant: a chain that never moved must not pass
-    # silently. Weight-space R-hat does not enter the rule (symmetric modes keep it high).
+@pytest.mark.parametrize(("r_hat", "divergences", "stuck", "warns"), [
+    (1.01, 0, 0, False), (R_HAT_LIMIT, 0, 0, False), (1.2, 0, 0, True), (1.01, 3, 0, True),
+    (float("nan"), 0, 0, True), (float("inf"), 0, 0, True), (1.0, 0, 1, True)])
+def test_warning_rule(healthy, r_hat, divergences, stuck, warns):
+    # NaN R-hat: fewer than 4 draws, nothing judged; a chain that never moved (its predictive
+    # is constant, R-hat 1.0) must not pass silently either. Weight-space R-hat does not enter
+    # the rule (symmetric modes keep it high).
     est, _ = healthy
     saved = est.diagnostics_
     est.diagnostics_ = {**saved, "predictive_r_hat_max": r_hat, "divergences": divergences,
@@ -188,10 +191,17 @@ def test_warning_rule(healthy, r_hat, divergences, warns):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            est._warn_if_unhealthy()
+            est._warn_if_unhealthy(stuck)
     finally:
         est.diagnostics_ = saved
     assert any(issubclass(w.category, RuntimeWarning) for w in caught) == warns
+
+
+def test_stuck_chains_are_counted():
+    draws = torch.randn(3, 5, 4)
+    draws[1] = draws[1, 0]  # chain 1 never moved
+    assert _stuck_chains(draws) == 1
+    assert _stuck_chains(draws[:, :1]) == 0  # one draw: no chance to move, not stuck
 
 
 def test_more_predictive_samples_than_draws_raises(data):
@@ -256,26 +266,32 @@ def _gaussian_chains(offsets, draws=500, seed=0):
 
 def test_predictive_r_hat_near_one_for_chains_on_one_gaussian():
     # 4 chains x 500 iid draws of one distribution: split R-hat - 1 is O(1/draws)
-    assert 0.99 < predictive_r_hat(_gaussian_chains([0.0] * 4)) < 1.01
+    r_hat = predictive_r_hat(_gaussian_chains([0.0] * 4))
+    assert r_hat.shape == (4, 3) and 0.99 < r_hat.min() and r_hat.max() < 1.01
 
 
 def test_predictive_r_hat_far_above_one_for_chains_in_different_modes():
     # chains centred 3 logit-sds apart never overlap in their class probabilities
-    assert predictive_r_hat(_gaussian_chains([0.0, 3.0, 0.0, 3.0])) > 2.0
+    assert predictive_r_hat(_gaussian_chains([0.0, 3.0, 0.0, 3.0])).max() > 2.0
 
 
-def test_predictive_r_hat_skips_constant_entries():
+def test_predictive_r_hat_counts_constant_entries_as_converged():
     proba = _gaussian_chains([0.0, 0.0])
     proba[..., 0, :] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)  # pinned input
-    assert 0.99 < predictive_r_hat(proba) < 1.02
-    assert np.isnan(predictive_r_hat(torch.ones(2, 10, 3, 2)))
+    r_hat = predictive_r_hat(proba)
+    np.testing.assert_array_equal(r_hat[0], 1.0)
+    assert 0.99 < r_hat[1:].min() and r_hat.max() < 1.02
+    np.testing.assert_array_equal(predictive_r_hat(torch.ones(2, 10, 3, 2)), 1.0)
+    # constant within each chain but not across them: chains that disagree, not converged
+    apart = torch.ones(2, 10, 3, 2) * torch.tensor([0.25, 0.75])[:, None, None, None]
+    assert np.isinf(predictive_r_hat(apart)).all()
 
 
 def test_predictive_r_hat_of_the_fit_equals_one_over_its_own_draws(healthy, data):
     est, _ = healthy
     proba = torch.as_tensor(est.predict_proba_samples(data[0])).reshape(2, 100, 20, 3)
-    assert est.diagnostics_["predictive_r_hat_max"] == pytest.approx(predictive_r_hat(proba),
-                                                                     rel=1e-6)
+    assert est.diagnostics_["predictive_r_hat_max"] == pytest.approx(
+        predictive_r_hat(proba).max(), rel=1e-6)
 
 
 def test_parallel_chains_are_bit_identical_to_sequential(data):
