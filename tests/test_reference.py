@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +14,7 @@ from bnncompare import data, net
 from bnncompare import reference as ref
 from bnncompare.cli import main
 from bnncompare.evaluate import evaluate
-from bnncompare.methods import convergence
+from bnncompare.methods import METHODS, convergence
 
 # float16 storage rounds each probability by at most 2**-12 (spacing 2**-11 on [0.5, 1));
 # after renormalising a row, a TV (half the L1 distance over C classes) moves by < C * 2**-12.
@@ -199,6 +201,20 @@ def test_evaluate_adds_reference_keys_only_when_the_net_matches(tmp_path, moons,
 
 
 # --------------------------------------------------------------------------- running
+
+
+def test_the_reference_names_no_method():
+    """It gets its sampler from the registry (``methods.reference_sampler``), never a method's
+    module or class by name."""
+    method_modules = {cls.__module__ for cls in METHODS.values()}
+    for path in Path(ref.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+                assert not names & method_modules, (path.name, node.module)
+                assert not any(a.name.endswith("Classifier") for a in node.names), path.name
+            elif isinstance(node, ast.Import):
+                assert not {a.name for a in node.names} & method_modules, path.name
 
 
 def test_architecture_is_the_quality_benchmarks_net():

@@ -26,7 +26,8 @@ from bnncompare.methods.svi import SVIClassifier
 
 __all__ = ["ENTRY_POINT_GROUP", "METHODS", "BaseMLPClassifier", "EnsembleClassifier",
            "LaplaceClassifier", "MCDropoutClassifier", "NNClassifier", "NUTSClassifier",
-           "SGHMCClassifier", "SVIClassifier", "make_method", "select_methods"]
+           "SGHMCClassifier", "SVIClassifier", "make_method", "reference_sampler",
+           "select_methods"]
 
 
 #: the entry-point group third-party methods register in
@@ -76,6 +77,17 @@ def make_method(name: str, **params) -> BaseMLPClassifier:
     except KeyError:
         raise ValueError(f"unknown method {name!r}; choose one of {list(METHODS)}") from None
     return cls(**params)
+
+
+def reference_sampler(**params) -> BaseMLPClassifier:
+    """An unfitted estimator of the sampler reference posteriors are drawn with, with ``params``.
+
+    The suite's exact sampler, NUTS. ``bnncompare.reference`` obtains it here, so that no module
+    outside ``methods`` names a method; it fits one chain at a time (``num_chains=1``) and reads
+    ``samples_``, ``n_grad_evals_`` and ``diagnostics_`` (``divergences``, ``mean_tree_depth``,
+    ``frac_at_max_depth``).
+    """
+    return NUTSClassifier(**params)
 
 
 def select_methods(names: str | None) -> tuple[str, ...]:

@@ -4,9 +4,10 @@
 A chain is a pure function of its :class:`ChainTask` (data, net, settings, seed): run in this
 process or in a worker process with one torch/XLA thread, it returns the same draws, so a
 parallel run equals the sequential one bit for bit. Two backends sample the identical
-potential (the suite's negative log-joint): ``torch`` runs the project's ``NUTSClassifier``,
-``numpyro`` the JAX potential of :mod:`bnncompare.peers.numpyro_nuts` with NumPyro's NUTS
-(the optional ``peers`` extra), whose jitted transition is several times faster per gradient.
+potential (the suite's negative log-joint): ``torch`` runs the suite's own sampler
+(``bnncompare.methods.reference_sampler``), ``numpyro`` the JAX potential of
+:mod:`bnncompare.peers.numpyro_nuts` with NumPyro's NUTS (the optional ``peers`` extra), whose
+jitted transition is several times faster per gradient.
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ def _tree_stats(steps: np.ndarray, max_tree_depth: int) -> dict:
 
 
 def _torch_chain(task: ChainTask) -> tuple[np.ndarray, dict]:
-    from bnncompare.methods.nuts import NUTSClassifier
+    from bnncompare.methods import reference_sampler
 
-    est = NUTSClassifier(hidden_sizes=task.spec.hidden_sizes, activation=task.spec.activation,
+    est = reference_sampler(hidden_sizes=task.spec.hidden_sizes, activation=task.spec.activation,
                          prior_scale=task.prior_scale, num_warmup=task.num_warmup,
                          num_samples=task.num_samples, num_chains=1,
                          max_tree_depth=task.max_tree_depth, random_state=task.seed)

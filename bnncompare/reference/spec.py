@@ -52,13 +52,14 @@ def architecture(dataset: str) -> tuple[tuple[int, ...], str, float]:
 
     Read from the profiles' quality settings (the ``fast`` profile first), so a reference is
     always sampled on the model the quality benchmarks score; datasets they do not fit use
-    :data:`EXTRA_ARCHITECTURES`. The prior scale is ``NUTSClassifier``'s quality setting.
+    :data:`EXTRA_ARCHITECTURES`. The prior scale is the reference sampler's quality setting
+    (``bnncompare.methods.reference_sampler``).
     """
-    from bnncompare.methods.nuts import NUTSClassifier
+    from bnncompare.methods import reference_sampler
     from bnncompare.profiles import PROFILES, parse_hidden
 
-    prior = NUTSClassifier.settings_for("quality").get("prior_scale",
-                                                       NUTSClassifier().prior_scale)
+    sampler = reference_sampler()
+    prior = sampler.settings_for("quality").get("prior_scale", sampler.prior_scale)
     for name in ("fast", *PROFILES):
         for q in PROFILES[name].quality:
             if q.dataset == dataset:
