@@ -2,13 +2,13 @@
 
 The model and guide are written in Pyro (``_model``/``_guide``: all weights ONE flat
 ``pyro.sample`` site, a mean-field Normal guide), and the objective is Pyro's
-``TraceMeanField_ELBO`` with vectorised particles. Fast by construction (REFERENCE.md): each
-step evaluates that ELBO's closed form directly in torch (:func:`mean_field_loss`: the
-Gaussian KL analytically, the expected log-likelihood from K reparameterised draws in one
-batched forward pass, the same draws from torch's generator as Pyro takes), which is
-numerically Pyro's ``differentiable_loss`` (a test) without tracing model and guide on every
-step; a plain torch optimiser over two tensors held by the estimator, so no global param store
-is shared between fitted models. No ``JitTraceMeanField_ELBO``: it recompiles every step in
+``TraceMeanField_ELBO`` with vectorised particles. For speed, each step evaluates that ELBO's
+closed form directly in torch (:func:`mean_field_loss`: the Gaussian KL analytically, the
+expected log-likelihood from K reparameterised draws in one batched forward pass, the same
+draws from torch's generator as Pyro takes), which is numerically Pyro's
+``differentiable_loss`` (a test) without tracing model and guide on every step; a plain torch
+optimiser over two tensors held by the estimator, so no global param store is shared between
+fitted models. No ``JitTraceMeanField_ELBO``: it recompiles every step in
 Pyro 1.9 (10x slower than eager).
 """
 
