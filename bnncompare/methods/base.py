@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from bnncompare import net
 
-__all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_positive_float",
-           "check_positive_int", "fitted_array"]
+__all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_fraction",
+           "check_positive_float", "check_positive_int", "fitted_array"]
 
 #: what a method's ``settings`` are for; the last two are keyed by profile name
 #: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
@@ -30,19 +30,42 @@ PURPOSES = ("test", "demo", "gpu", "sweep", "quality")
 _PER_PROFILE = ("sweep", "quality")
 
 
+# bool is an Integral (True == 1): a flag passed where a count or a rate belongs is refused
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_finite_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
+
+
 def check_positive_int(name: str, value, *, allow_none: bool = False) -> None:
     """Raise ``ValueError`` unless ``value`` is a positive int (or None when allowed)."""
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not _is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def check_positive_float(name: str, value) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value <= 0:
+    if not _is_finite_real(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_fraction(name: str, value, *, include_zero: bool = False,
+                   include_one: bool = False) -> None:
+    """Raise ``ValueError`` unless ``value`` is a number between 0 and 1.
+
+    The ends are excluded unless ``include_zero``/``include_one``; the message names the
+    interval, e.g. ``"dropout must be a number in [0, 1), got 1.5"``.
+    """
+    if _is_finite_real(value) and (value >= 0 if include_zero else value > 0) \
+            and (value <= 1 if include_one else value < 1):
+        return
+    interval = f"{'[' if include_zero else '('}0, 1{']' if include_one else ')'}"
+    raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
 
 
 def fitted_array(tensor: torch.Tensor) -> np.ndarray:
@@ -199,9 +222,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         hidden = self.hidden_sizes
-        if not isinstance(hidden, tuple | list) or not all(
-                isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0
-                for h in hidden):
+        if not isinstance(hidden, tuple | list) or not all(_is_int(h) and h > 0 for h in hidden):
             raise ValueError(f"hidden_sizes must be a tuple of positive ints, got {hidden!r}")
         if self.activation not in net.ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(net.ACTIVATIONS)}, "

@@ -14,16 +14,14 @@ regression still gets a dropout posterior rather than S copies of one point.
 
 from __future__ import annotations
 
-import numbers
 from typing import ClassVar
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from bnncompare import net
 from bnncompare.methods._map import check_map_params, train_map
-from bnncompare.methods.base import BaseMLPClassifier, fitted_array
+from bnncompare.methods.base import BaseMLPClassifier, check_fraction, fitted_array
 from bnncompare.methods.nn import NNClassifier
 
 __all__ = ["MCDropoutClassifier", "apply_masks", "dropped_layers", "sample_masks"]
@@ -138,10 +136,7 @@ class MCDropoutClassifier(BaseMLPClassifier):
         self.num_predictive_samples = num_predictive_samples
 
     def _check_method_params(self) -> None:
-        rate = self.dropout
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) \
-                or not np.isfinite(rate) or not 0 <= rate < 1:
-            raise ValueError(f"dropout must be a number in [0, 1), got {rate!r}")
+        check_fraction("dropout", self.dropout, include_zero=True)
         check_map_params(self.num_epochs, self.lr, self.batch_size)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:

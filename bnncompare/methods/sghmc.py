@@ -19,7 +19,6 @@ buy nothing for one flat tensor; the cyclical schedule and the thinning would st
 from __future__ import annotations
 
 import math
-import numbers
 from typing import ClassVar
 
 import torch
@@ -29,6 +28,7 @@ from bnncompare.methods._map import minibatches
 from bnncompare.methods.base import (
     BaseMLPClassifier,
     StoredDrawsMixin,
+    check_fraction,
     check_positive_float,
     check_positive_int,
 )
@@ -130,9 +130,7 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
         check_positive_int("num_cycles", self.num_cycles)
         check_positive_float("lr", self.lr)
         check_positive_int("batch_size", self.batch_size, allow_none=True)
-        f = self.friction
-        if isinstance(f, bool) or not isinstance(f, numbers.Real) or not 0 < f <= 1:
-            raise ValueError(f"friction must be in (0, 1], got {f!r}")
+        check_fraction("friction", self.friction, include_one=True)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         theta = net.init_theta(self.spec_, torch.Generator().manual_seed(self.seed_))

@@ -68,8 +68,9 @@ def test_divergence_raises_instead_of_nan_probabilities(data):
 
 
 @pytest.mark.parametrize(("param", "value", "match"), [
-    ("friction", 0.0, r"friction must be in \(0, 1\], got 0.0"),
+    ("friction", 0.0, r"friction must be a number in \(0, 1\], got 0.0"),
     ("friction", 1.5, "friction"), ("friction", "high", "friction"),
+    ("friction", True, "friction"), ("friction", float("nan"), "friction"),
     ("thin", 0, "thin must be a positive integer"),
     ("num_cycles", 0, "num_cycles must be a positive integer")])
 def test_bad_hyper_parameters_raise(data, param, value, match):
