@@ -1,6 +1,6 @@
 """Bayesian MLP sampled with NUTS (Pyro's ``NUTS`` kernel + ``MCMC``).
 
-Fast by construction (REFERENCE.md, ``benchmarks/nuts_speed.py``):
+Fast by construction (measured by ``benchmarks/nuts_speed.py``):
 - the kernel runs on a flat-parameter ``potential_fn`` of the MLP, not a traced Pyro model
   (3-6x faster per leapfrog step), and that potential's gradient is a hand-written backward
   pass (``_potential``: ~3x faster than autograd on the iris MLP);
@@ -81,7 +81,8 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
 
     Attributes
     ----------
-    samples_ : Tensor of shape (num_chains * num_samples, P)
+    samples_ : ndarray of shape (num_chains * num_samples, P), float32
+        The draws, chain after chain (a copy: prediction uses the fit's own tensor).
     diagnostics_ : dict
         ``predictive_r_hat_max`` (split R-hat across chains of the predictive probabilities
         on the training inputs: the convergence check; an entry no draw moves counts 1.0;
@@ -166,7 +167,7 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         run = run_chains if self.chain_method == "parallel" else run_vectorized
         results = run(settings, x, y, self.num_chains, n_jobs)
         stacked = torch.stack([r.draws for r in results]).to(self.device_)  # (chains, S, P)
-        self.samples_ = stacked.reshape(-1, self.n_params_)
+        self._store_samples(stacked.reshape(-1, self.n_params_))
         self.n_grad_evals_ = sum(r.grad_evals for r in results)
         self.n_useful_grad_evals_ = sum(r.used_grad_evals for r in results)
         # the chains of a batch share its calls: each reports all of them
@@ -174,7 +175,7 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         steps = [s for r in results for s in r.steps_per_draw]
         self.diagnostics_ = self._diagnostics(stacked, steps,
                                               sum(r.divergences for r in results))
-        proba = net.proba_samples(self.spec_, self.samples_, x)
+        proba = net.proba_samples(self.spec_, self._samples, x)
         self.diagnostics_["predictive_r_hat_max"] = float("nan") if self.num_samples < 4 \
             else float(predictive_r_hat(proba.reshape(self.num_chains, self.num_samples,
                                                       *proba.shape[1:])).max())

@@ -115,7 +115,7 @@ def _torch_chain(task: ChainTask) -> tuple[np.ndarray, dict]:
     stats = {"n_grad_evals": int(est.n_grad_evals_), "divergences": int(d["divergences"]),
              "mean_tree_depth": float(d["mean_tree_depth"]),
              "frac_at_max_depth": float(d["frac_at_max_depth"])}
-    return est.samples_.detach().cpu().numpy().astype(np.float32), stats
+    return np.asarray(est.samples_, dtype=np.float32), stats
 
 
 def _numpyro_chain(task: ChainTask, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
