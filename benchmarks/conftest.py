@@ -49,6 +49,8 @@ def pytest_addoption(parser):
                     help="smoke | fast | full (default: $BNNCOMPARE_PROFILE or fast)")
     group.addoption("--methods", default=None,
                     help="comma-separated registered methods (default: all)")
+    group.addoption("--seeds", default=None, type=int,
+                    help="method seeds per quality cell (default: the profile's)")
     group.addoption("--device", default="cpu", choices=("cpu", "cuda"),
                     help="where the estimators run (default: cpu); cuda timings synchronise")
 
@@ -58,7 +60,11 @@ def pytest_configure(config):
     # recorded in machine_info below.
     torch.set_num_threads(1)
     name = config.getoption("--profile") or default_profile_name()
-    config.stash[_PROFILE_KEY] = get_profile(name, config.getoption("--methods"))
+    try:
+        config.stash[_PROFILE_KEY] = get_profile(name, config.getoption("--methods"),
+                                                 config.getoption("--seeds"))
+    except ValueError as err:
+        raise pytest.UsageError(str(err)) from None
     if config.getoption("--device") == "cuda" and not torch.cuda.is_available():
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
     config.addinivalue_line("markers", "cells(kind): parametrise over the profile's cells")
@@ -231,6 +237,7 @@ def time_fit(benchmark, profile, device):
         params = profile.fit_params(cell)
         benchmark.group = "fit"
         benchmark.extra_info.update(profile=profile.name, axis=axis, seed=SEED,
+                                    method_seed=params["random_state"],
                                     workload=workload(params, ds))
         if theory is not None:  # sweeps only; single quality cells have no exponent
             benchmark.extra_info.update(theory_exponent=theory, theory_exponent_work=theory_work)

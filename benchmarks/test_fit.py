@@ -1,6 +1,6 @@
 """Fit time vs dataset size and vs posterior draws; quality on the seed's own setting.
 
-Theory (REFERENCE.md): with full-batch, fixed step counts every method's fit costs
+Theory: with full-batch, fixed step counts every method's fit costs
 ``steps * n * P`` (exponent 1 in ``n_train``, 0 in gradient evaluations); a method that draws
 at fit (NUTS) costs ``(warmup + S) * L * n * P`` (exponent 1 in S, affine: warmup is the
 constant). The quality-vs-compute curve scales each method's own budget (``budget_param``:
@@ -28,10 +28,11 @@ def test_fit_vs_num_samples(time_fit, profile, method, dataset, n_train, num_sam
 
 
 @pytest.mark.cells("quality")
-def test_quality(time_fit, profile, method, dataset, hidden):
-    time_fit(Cell(method, dataset, hidden), axis="none", rounds=profile.quality_rounds)
+def test_quality(time_fit, profile, method, dataset, seed, hidden):
+    time_fit(Cell(method, dataset, hidden, seed=seed), axis="none",
+             rounds=profile.quality_rounds)
 
 
 @pytest.mark.cells("curve")
-def test_quality_curve(time_fit, profile, method, dataset, budget, hidden):
-    time_fit(Cell(method, dataset, hidden, budget=budget), axis="budget", rounds=1)
+def test_quality_curve(time_fit, profile, method, dataset, budget, seed, hidden):
+    time_fit(Cell(method, dataset, hidden, budget=budget, seed=seed), axis="budget", rounds=1)

@@ -24,8 +24,9 @@ __all__ = ["AXES", "PROFILES", "SEED", "Cell", "Profile", "QualitySetting", "bud
 
 #: every benchmark parameter, in the order they appear in test ids and in the JSON ``params``;
 #: a cell carries only the ones that change its own work
-AXES = ("method", "dataset", "n_train", "n_test", "num_samples", "budget", "hidden")
-#: the one seed of every benchmark (estimators, datasets, OOD draws)
+AXES = ("method", "dataset", "n_train", "n_test", "num_samples", "budget", "seed", "hidden")
+#: the seed of every data split and OOD draw, of every timing cell's estimator, and the first
+#: method seed of the quality cells (their replicates use SEED, SEED + 1, ...)
 SEED = 0
 
 
@@ -73,6 +74,7 @@ class Cell:
     n_test: int | None = None
     num_samples: int | None = None
     budget: str | None = None  # quality-vs-compute cells: the budget factor, "x0.5"
+    seed: int | None = None  # quality and curve cells: the method seed (``random_state``)
 
     def params(self) -> dict:
         """The cell's axes in ``AXES`` order, None ones left out (plain str/int only)."""
@@ -86,6 +88,7 @@ class Cell:
         parts += [f"{tag}{getattr(self, axis)}" for axis, tag in tags.items()
                   if getattr(self, axis) is not None]
         parts += [self.budget] if self.budget is not None else []
+        parts += [f"s{self.seed}"] if self.seed is not None else []
         return "-".join([*parts, self.hidden])
 
 
@@ -129,6 +132,27 @@ class Profile:
     #: on these quality datasets; factor 1 is the quality cell itself (not measured twice)
     budget_factors: tuple[float, ...] = (1.0,)
     curve_datasets: tuple[str, ...] = ()
+    #: method seeds of every quality and curve cell, the same for every method (paired)
+    n_seeds: int = 1
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The method seeds of the quality and curve cells: ``SEED, SEED + 1, ...``."""
+        return tuple(SEED + i for i in range(self.n_seeds))
+
+    def with_seeds(self, n_seeds: int | None) -> Profile:
+        """This profile with ``n_seeds`` method seeds per quality cell (None: unchanged).
+
+        Raises
+        ------
+        ValueError
+            If ``n_seeds`` is not a positive integer.
+        """
+        if n_seeds is None:
+            return self
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+            raise ValueError(f"seeds must be a positive integer, got {n_seeds!r}")
+        return dataclasses.replace(self, n_seeds=n_seeds)
 
     def with_methods(self, names: str | None) -> Profile:
         """This profile restricted to the comma-separated ``names`` (None: all)."""
@@ -164,7 +188,8 @@ class Profile:
 
     def quality_cells(self) -> list[Cell]:
         """The seed's own setting (iris, 20x50x20) and the other quality datasets."""
-        return [Cell(m, q.dataset, q.hidden) for q in self.quality for m in self.method_names]
+        return [Cell(m, q.dataset, q.hidden, seed=seed) for q in self.quality
+                for m in self.method_names for seed in self.seeds]
 
     def curve_cells(self) -> list[Cell]:
         """Quality vs compute: every method with a budget axis (``budget_param``) at each of
@@ -182,7 +207,7 @@ class Profile:
                     params = self.fit_params(cell)
                     if params not in seen:
                         seen.append(params)
-                        cells.append(cell)
+                        cells += [dataclasses.replace(cell, seed=s) for s in self.seeds]
         return cells
 
     def _quality_setting(self, dataset: str) -> QualitySetting:
@@ -203,7 +228,8 @@ class Profile:
         curve cell's ``budget`` scales the quality settings (``cls.scale_budget``).
         """
         cls = METHODS[cell.method]
-        params = {"hidden_sizes": parse_hidden(cell.hidden), "random_state": SEED}
+        params = {"hidden_sizes": parse_hidden(cell.hidden),
+                  "random_state": SEED if cell.seed is None else cell.seed}
         quality = {q.dataset: q for q in self.quality}
         if cell.dataset in quality:
             params["activation"] = quality[cell.dataset].activation
@@ -234,17 +260,17 @@ PROFILES: dict[str, Profile] = {
         quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50"),
                  QualitySetting("moons", "16x16")),
         budget_factors=(0.25, 0.5, 1.0, 2.0), curve_datasets=("iris", "moons"),
-        peer_nuts_iters=30,
+        peer_nuts_iters=30, n_seeds=3,
     ),
     "full": Profile(
         name="full", n_train_grid=(100, 300, 1000, 3000, 10000, 30000, 100000),
         num_samples_grid=(1, 10, 100, 1000, 10000),
         fit_draws_grid=(25, 50, 100, 200, 400, 800), n_test_grid=(100, 1000, 10000),
-        fit_rounds=3, predict_rounds=7, quality_rounds=3,
+        fit_rounds=3, predict_rounds=7, quality_rounds=1,
         quality=(QualitySetting("iris", "20x50x20"), QualitySetting("digits", "50"),
                  QualitySetting("moons", "16x16")),
         budget_factors=(0.125, 0.25, 0.5, 1.0, 2.0, 4.0), curve_datasets=("iris", "moons"),
-        peer_steps=500, peer_nuts_iters=50,
+        peer_steps=500, peer_nuts_iters=50, n_seeds=5,
     ),
 }
 
@@ -254,8 +280,9 @@ def default_profile_name() -> str:
     return os.environ.get("BNNCOMPARE_PROFILE", "fast")
 
 
-def get_profile(name: str, methods: str | None = None) -> Profile:
-    """The profile called ``name`` restricted to ``methods`` (comma-separated; None: all).
+def get_profile(name: str, methods: str | None = None, seeds: int | None = None) -> Profile:
+    """The profile called ``name`` restricted to ``methods`` (comma-separated; None: all),
+    with ``seeds`` method seeds per quality cell (None: the profile's own ``n_seeds``).
 
     Raises
     ------
@@ -266,4 +293,4 @@ def get_profile(name: str, methods: str | None = None) -> Profile:
         profile = PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
-    return profile.with_methods(methods)
+    return profile.with_methods(methods).with_seeds(seeds)

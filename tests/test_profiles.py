@@ -60,7 +60,7 @@ def test_budget_labels_round_trip_and_reject_bad_text():
 
 
 def test_curve_cells_follow_each_methods_budget_axis(registry):
-    fast = get_profile("fast", "nn,zz_nobudget,zz_twoknob")
+    fast = get_profile("fast", "nn,zz_nobudget,zz_twoknob", seeds=1)
     cells = fast.curve_cells()
     # a method without a budget axis adds no cell: its one point is the quality cell
     assert not [c for c in cells if c.method == "zz_nobudget"]
@@ -79,14 +79,33 @@ def test_curve_cells_follow_each_methods_budget_axis(registry):
 
 def test_curve_cell_params_carry_only_what_changes_the_work(registry):
     fast = get_profile("fast", "nn")
-    cell = fast.curve_cells()[0]
+    cell = fast.curve_cells()[1]
     assert cell.params() == {"method": "nn", "dataset": "iris", "budget": "x0.25",
-                             "hidden": "20x50x20"}
-    assert cell.id == "iris-nn-x0.25-20x50x20"
+                             "seed": profiles.SEED + 1, "hidden": "20x50x20"}
+    assert cell.id == "iris-nn-x0.25-s1-20x50x20"
     quality = NNClassifier.settings_for("quality", "fast")["num_epochs"]
     assert fast.fit_params(cell) == {
-        "hidden_sizes": parse_hidden("20x50x20"), "random_state": profiles.SEED,
+        "hidden_sizes": parse_hidden("20x50x20"), "random_state": profiles.SEED + 1,
         "activation": "relu", "num_epochs": round(quality * 0.25)}
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_quality_cells_are_paired_over_the_same_seeds(name):
+    profile = get_profile(name)
+    cells = profile.quality_cells() + profile.curve_cells()
+    seeds = {}
+    for cell in cells:
+        seeds.setdefault((cell.method, cell.dataset, cell.budget), []).append(cell.seed)
+        assert profile.fit_params(cell)["random_state"] == cell.seed
+    assert {tuple(s) for s in seeds.values()} == {profile.seeds}
+    assert profile.seeds == tuple(range(profiles.SEED, profiles.SEED + profile.n_seeds))
+    assert get_profile(name, seeds=2).seeds == (profiles.SEED, profiles.SEED + 1)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5])
+def test_seeds_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match="seeds must be a positive integer"):
+        get_profile("smoke", seeds=bad)
 
 
 def test_curve_cells_skip_a_factor_that_rounds_to_an_earlier_point(monkeypatch):
@@ -95,7 +114,7 @@ def test_curve_cells_skip_a_factor_that_rounds_to_an_earlier_point(monkeypatch):
         settings: ClassVar[dict] = {"quality": {"full": {"num_epochs": 5}}}
 
     monkeypatch.setitem(METHODS, "zz_few", FewMembers)
-    full = get_profile("full", "zz_few")
+    full = get_profile("full", "zz_few", seeds=1)
     epochs = [full.fit_params(c)["num_epochs"] for c in full.curve_cells()]
     # 5 x (0.125, 0.25, 0.5, 2, 4) rounds to 1, 1, 2 (banker's rounding of 2.5), 10, 20:
     # the second 1 would repeat the first point's work
@@ -132,4 +151,4 @@ def test_moons_is_a_quality_dataset_outside_smoke():
     for name in ("fast", "full"):
         moons = [q for q in PROFILES[name].quality if q.dataset == "moons"]
         assert [(q.hidden, q.activation) for q in moons] == [("16x16", "relu")]
-        assert Cell("nn", "moons", "16x16") in PROFILES[name].quality_cells()
+        assert Cell("nn", "moons", "16x16", seed=profiles.SEED) in PROFILES[name].quality_cells()

@@ -2,7 +2,8 @@
 
 Why not the slope of log t against log x? A fixed overhead ``c0`` (interpreter, Pyro effect
 handlers, thread start-up) flattens the curve at small x, so the naive slope reads a linear
-cost as 0.1-0.6 (REFERENCE.md). Fitting the overhead explicitly removes that bias.
+cost as 0.1-0.6 (in a synthetic check here, a true exponent of 1 read as 0.13). Fitting the
+overhead explicitly removes that bias.
 
 How the fit works (measured, 5 sizes over two decades, 5 rounds each, +-10 % multiplicative
 noise, 200 trials): benchmark noise is multiplicative, so residuals are taken *relative to
@@ -21,8 +22,14 @@ to b = 2 on real data, and a median ignores it. Typical recovery: |b error| < 0.
 the overhead is up to 5x the growing part at the smallest x; the naive slope is off by
 0.3-0.8 in that setting.
 
-The 95 % interval resamples the rounds within each x (stratified bootstrap), takes the
-medians and refits. A
+The 95 % interval that the report reads (``b_lo``, ``b_hi``) carries run-to-run noise: a
+size's rounds share one moment of the machine, so the per-size medians are the observations,
+and their noise is pooled over the whole run (``bnncompare.report.run_noise``: a profile-
+likelihood interval with the run's pooled log-residual variance, coverage checked on synthetic
+runs). The within-run interval (``b_lo_rounds``, ``b_hi_rounds``) resamples the rounds within
+each x (stratified bootstrap), takes the medians and refits: it measures only how repeatable
+one run's cells are, and is what ``fit_power_law`` returns as ``b_lo``/``b_hi`` when it is
+given no run noise (work counts, which have no machine noise). A
 series whose sizes do not differ significantly (one-way ANOVA on log times, p >= 0.05), or
 that is exactly constant, is *flat*: b = 0, the growing term is not detectable.
 
@@ -65,6 +72,13 @@ import pandas as pd
 from scipy import special
 
 from bnncompare.report.load import AXES
+from bnncompare.report.run_noise import (
+    N_CURVE_PARAMS,
+    RunNoise,
+    estimate_run_noise,
+    profile_interval,
+    series_log_sse,
+)
 from bnncompare.report.tables import sort_methods
 
 __all__ = [
@@ -76,6 +90,7 @@ __all__ = [
     "fit_power_law",
     "inconclusive_reasons",
     "naive_slope",
+    "run_noise_by_run",
     "sweep_series",
 ]
 
@@ -112,13 +127,20 @@ class PowerLawFit:
     #: parameters leave no scatter to resample) or the series is flat.
     b_lo_scatter: float = np.nan
     b_hi_scatter: float = np.nan
+    #: the within-run interval (stratified bootstrap of the rounds); equal to (b_lo, b_hi)
+    #: when no run noise was given
+    b_lo_rounds: float = np.nan
+    b_hi_rounds: float = np.nan
+    #: the run-level noise the interval (b_lo, b_hi) was computed with (sd NaN: none given)
+    noise_sd: float = np.nan
+    noise_df: int = 0
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.c0 + self.c1 * np.asarray(x, dtype=float) ** self.b
 
 
 def fit_power_law(x: Sequence[float], t: Sequence[float], *, n_boot: int = 200,
-                  seed: int = 0) -> PowerLawFit:
+                  seed: int = 0, noise: RunNoise | None = None) -> PowerLawFit:
     """Fit ``t = c0 + c1 * x**b`` (c0, c1 >= 0, 0 <= b <= 4) with a bootstrap interval on b.
 
     Parameters
@@ -132,6 +154,11 @@ def fit_power_law(x: Sequence[float], t: Sequence[float], *, n_boot: int = 200,
         a single observation, log residuals are resampled instead.
     seed : int, default=0
         Seed of the bootstrap; the same inputs and seed give the same result.
+    noise : RunNoise, optional
+        The run's pooled noise of a size's log median (:func:`run_noise_by_run`). Given, the
+        interval (``b_lo``, ``b_hi``) is the profile-likelihood interval at that noise, which
+        holds across runs; NaN when the noise has no degree of freedom. Not given, it is the
+        within-run bootstrap of the rounds.
 
     Returns
     -------
@@ -149,14 +176,35 @@ def fit_power_law(x: Sequence[float], t: Sequence[float], *, n_boot: int = 200,
     b, c0, c1 = (0.0, float(np.median(t)), 0.0) if flat else _fit(xs, meds)
     if c1 == 0.0:
         b = 0.0  # no growing term: any b gives the same curve, so b is not identified
-    lo, hi = _interval(_bootstrap(x, t, (b, c0, c1), n_boot, seed))
-    scatter = (lo, hi)
+    rounds = _interval(_bootstrap(x, t, (b, c0, c1), n_boot, seed))
+    scatter = rounds
     if max(len(g) for g in groups) > 1 and len(xs) >= 4 and not flat:
         scatter = _interval(_bootstrap(xs, meds, (b, c0, c1), n_boot, seed))
+    lo, hi = rounds
+    if noise is not None:
+        lo, hi = (0.0, 0.0) if flat else profile_interval(B_GRID, _grid_log_sse(xs, meds),
+                                                           noise)
     return PowerLawFit(b=b, c0=c0, c1=c1, b_lo=lo, b_hi=hi,
                        naive_slope=naive_slope(x, t), n_points=len(xs), flat=flat,
                        span=float(x.max() / x.min()), b_lo_scatter=scatter[0],
-                       b_hi_scatter=scatter[1])
+                       b_hi_scatter=scatter[1], b_lo_rounds=rounds[0], b_hi_rounds=rounds[1],
+                       noise_sd=np.nan if noise is None else noise.sd,
+                       noise_df=0 if noise is None else noise.df)
+
+
+def _grid_log_sse(xs: np.ndarray, meds: np.ndarray) -> np.ndarray:
+    """Sum of squared log residuals of the per-size medians about the best curve at each b of
+    :data:`B_GRID` (the weighted fit of :func:`_fit` at fixed b, residuals taken exactly)."""
+    t_ref = float(np.median(meds))
+    s, z = meds / t_ref, _powers(xs)
+    weight = 1.0 / s**2
+    for _ in range(IRLS_STEPS):
+        c0, c1, sse = _nnls2(z, s, weight)
+        i = int(np.argmin(sse))
+        weight = 1.0 / np.maximum(c0[i] + c1[i] * z[i], 1e-12) ** 2
+    c0, c1, _ = _nnls2(z, s, weight)
+    model = np.maximum(c0[:, None] + c1[:, None] * z, 1e-300)
+    return ((np.log(s)[None, :] - np.log(model)) ** 2).sum(axis=1)
 
 
 def _interval(boot: np.ndarray) -> tuple[float, float]:
@@ -318,12 +366,15 @@ def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.
     excludes its theoretical exponent.
     """
     records = []
+    noise = run_noise_by_run(df)
     for key, rows in sweep_series(df):
         axis = key[SERIES_KEYS.index("axis")]
         if rows[axis].nunique() < 3:
             continue
+        run_noise = noise.get(rows["run"].iloc[0], RunNoise(np.nan, 0))
         records.append({**dict(zip(SERIES_KEYS, key, strict=True)),
-                        **_series_fits(rows, axis, n_boot, seed, calibration_drift(df, rows))})
+                        **_series_fits(rows, axis, n_boot, seed, calibration_drift(df, rows),
+                                       run_noise)})
     table = pd.DataFrame.from_records(records, columns=_EXPONENT_COLUMNS)
     return sort_methods(table, ["machine", "phase", "axis", "dataset", "method", "fixed"])
 
@@ -331,20 +382,59 @@ def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.
 _EXPONENT_COLUMNS = [
     *SERIES_KEYS, "n_points", "x_min", "x_max", "b", "b_lo", "b_hi", "naive_slope", "c0",
     "c1", "flat", "theory_exponent", "b_work", "b_work_lo", "b_work_hi", "naive_slope_work",
-    "theory_exponent_work", "calib_drift", "inconclusive", "inconclusive_work", "flag",
+    "theory_exponent_work", "calib_drift", "b_lo_rounds", "b_hi_rounds", "noise_sd",
+    "noise_df", "inconclusive", "inconclusive_work", "flag",
 ]
 
 
-def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int, drift: float) -> dict:
+def _series_points(rows: pd.DataFrame, axis: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every round of a series as (x, t), times on the run's pooled calibration scale."""
     x = np.concatenate([[v] * len(ts) for v, ts in zip(rows[axis], rows["times"], strict=True)])
     t = np.concatenate([np.asarray(ts, float) * f for ts, f in zip(
         rows["times"], _shard_factors(rows), strict=True)])
-    fit = fit_power_law(x.astype(float), t, n_boot=n_boot, seed=seed)
+    return x.astype(float), t
+
+
+def run_noise_by_run(df: pd.DataFrame) -> dict:
+    """Each run's pooled noise of a size's log median (``bnncompare.report.run_noise``).
+
+    Pooled from every fit/predict series with more sizes than the curve's three parameters
+    (log residuals of its per-size medians about its own fitted curve) and from the run's
+    calibration medians of each kind (log deviations from their mean): both are the moment-to-
+    moment speed of one machine. Returns ``{run: RunNoise}``.
+    """
+    parts: dict = {}
+    for _, rows in sweep_series(df):
+        axis = rows["axis"].iloc[0]
+        if rows[axis].nunique() <= N_CURVE_PARAMS:
+            continue
+        xs, groups = _groups(*_series_points(rows, axis))
+        meds = np.array([np.median(g) for g in groups])
+        b, c0, c1 = _fit(xs, meds)
+        parts.setdefault(rows["run"].iloc[0], []).append(
+            series_log_sse(xs, meds, lambda v, b=b, c0=c0, c1=c1: c0 + c1 * v**b))
+    cal = df[(df["phase"] == "calibration") & (df["median_s"] > 0)]
+    kind = cal["calib_kind"].fillna("dispatch") if "calib_kind" in cal else "dispatch"
+    shard = cal["shard"].fillna("") if "shard" in cal else ""
+    for (run, _, _), group in cal.assign(_kind=kind, _shard=shard).groupby(
+            ["run", "_shard", "_kind"], sort=True):
+        logs = np.log(group["median_s"].to_numpy(float))
+        parts.setdefault(run, []).append((float(((logs - logs.mean()) ** 2).sum()),
+                                          len(logs) - 1))
+    return {run: estimate_run_noise(p) for run, p in parts.items()}
+
+
+def _series_fits(rows: pd.DataFrame, axis: str, n_boot: int, seed: int, drift: float,
+                 noise: RunNoise) -> dict:
+    x, t = _series_points(rows, axis)
+    fit = fit_power_law(x, t, n_boot=n_boot, seed=seed, noise=noise)
     out = {"n_points": fit.n_points, "x_min": float(x.min()), "x_max": float(x.max()),
            "b": fit.b, "b_lo": fit.b_lo, "b_hi": fit.b_hi, "naive_slope": fit.naive_slope,
            "c0": fit.c0, "c1": fit.c1, "flat": fit.flat,
            "theory_exponent": _first(rows["theory_exponent"]),
-           "theory_exponent_work": _first(rows["theory_exponent_work"]), "calib_drift": drift}
+           "theory_exponent_work": _first(rows["theory_exponent_work"]), "calib_drift": drift,
+           "b_lo_rounds": fit.b_lo_rounds, "b_hi_rounds": fit.b_hi_rounds,
+           "noise_sd": fit.noise_sd, "noise_df": fit.noise_df}
     work = _work_fit(rows, axis, n_boot, seed)
     out.update({k: v for k, v in work.items() if k != "fit"})
     out["inconclusive"] = "; ".join(inconclusive_reasons(fit, drift=drift))
@@ -394,6 +484,9 @@ def inconclusive_reasons(fit: PowerLawFit, *, drift: float = 1.0) -> list[str]:
     growing = not fit.flat and fit.c1 > 0
     if growing and fit.b >= B_MAX - EDGE_TOL:
         reasons.append(f"b = {fit.b:.2f} is the b-grid's upper bound {B_MAX:g}")
+    if growing and np.isnan(fit.b_lo) and np.isfinite(fit.b_lo_rounds):
+        reasons.append("no run-level noise estimate (no series with more than "
+                       f"{N_CURVE_PARAMS} sizes and no repeated calibration in its run)")
     if growing:
         reasons += _interval_reasons(fit.b_lo, fit.b_hi, "its interval")
         if (fit.b_lo_scatter, fit.b_hi_scatter) != (fit.b_lo, fit.b_hi):

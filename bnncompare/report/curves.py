@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bnncompare.report.method_meta import label_of, method_order
+from bnncompare.report.replicates import SEED_COLUMN, seed_summary, with_seeds
 
 __all__ = ["LOSS_LABEL", "curve_points", "front_headline", "loss_metric", "pareto_front",
            "pareto_table", "step_front"]
@@ -21,8 +22,12 @@ __all__ = ["LOSS_LABEL", "curve_points", "front_headline", "loss_metric", "paret
 #: the losses a curve can show, best first, with their axis labels
 LOSS_LABEL = {"tv_test": "TV to the reference posterior, test rows",
               "nll": "test NLL"}
-_COLUMNS = ["machine", "dataset", "method", "budget", "factor", "budget_setting", "fit_s",
-            "n_grad_evals", "tv_test", "tv_ood", "nll", "accuracy", "ood_auroc"]
+_METRICS = ["fit_s", "tv_test", "tv_ood", "nll", "accuracy", "ood_auroc"]
+_COLUMNS = ["machine", "dataset", "method", "budget", "factor", "budget_setting",
+            *(c for m in _METRICS for c in (m, f"{m}_lo", f"{m}_hi")), "n_grad_evals",
+            "n_seeds", "converged"]
+#: function-space R-hat above this, or any divergence, marks a point as unconverged
+R_HAT_LIMIT = 1.1
 
 
 def _factor(label: object) -> float:
@@ -41,27 +46,47 @@ def curve_points(df: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``machine, dataset, method, budget`` (``"x1"`` for the quality cell),
         ``factor`` (float), ``budget_setting`` (the keywords as fitted, when recorded),
-        ``fit_s`` (median round), ``n_grad_evals``, ``tv_test``, ``tv_ood``, ``nll``,
-        ``accuracy``, ``ood_auroc``; sorted by machine, dataset, method (registry order) and
-        factor. Empty when the frame has no such fit.
+        ``fit_s`` (median round), ``tv_test``, ``tv_ood``, ``nll``, ``accuracy``,
+        ``ood_auroc``, each the mean over the point's method seeds with its 95 % t-interval
+        (``_lo``, ``_hi``; NaN with one seed), ``n_grad_evals`` (mean), ``n_seeds`` and
+        ``converged`` (False when any seed's fit has a function-space R-hat above
+        :data:`R_HAT_LIMIT` or a divergence; True for methods that record neither); sorted by
+        machine, dataset, method (registry order) and factor. Empty when the frame has no
+        such fit.
     """
     fits = df[(df["phase"] == "fit") & df["axis"].isin(["none", "budget"]) & df["nll"].notna()]
     if fits.empty:
         return pd.DataFrame(columns=_COLUMNS)
     budget = fits["budget"] if "budget" in fits else pd.Series(None, index=fits.index)
-    out = pd.DataFrame({
+    seeds = with_seeds(fits)[SEED_COLUMN]
+    per_seed = pd.DataFrame({
         "machine": fits["machine"], "dataset": fits["dataset"], "method": fits["method"],
-        "budget": [b if isinstance(b, str) else "x1" for b in budget],
+        "budget": [b if isinstance(b, str) else "x1" for b in budget], SEED_COLUMN: seeds,
         "budget_setting": fits.get("budget_setting", pd.Series(None, index=fits.index)),
         "fit_s": fits["median_s"].astype(float),
         **{c: pd.to_numeric(fits.get(c, np.nan), errors="coerce")
            for c in ("n_grad_evals", "tv_test", "tv_ood", "nll", "accuracy", "ood_auroc")},
+        "converged": [_converged(r) for _, r in fits.iterrows()],
     })
+    keys = ["machine", "dataset", "method", "budget"]
+    out = seed_summary(per_seed, keys, _METRICS)
+    groups = per_seed.groupby(keys, sort=False)
+    out = out.join(groups.agg(budget_setting=("budget_setting", "first"),
+                              n_grad_evals=("n_grad_evals", "mean"),
+                              converged=("converged", "all")), on=keys)
     out["factor"] = out["budget"].map(_factor)
     order = method_order(out["method"])
     out["_rank"] = out["method"].map(lambda m: order.index(str(m)))
     out = out.sort_values(["machine", "dataset", "_rank", "factor"], kind="stable")
     return out[_COLUMNS].reset_index(drop=True)
+
+
+def _converged(row: pd.Series) -> bool:
+    """No divergence and a function-space R-hat within the limit, where recorded."""
+    r_hat = pd.to_numeric(row.get("predictive_r_hat_max"), errors="coerce")
+    divergences = pd.to_numeric(row.get("divergences"), errors="coerce")
+    return not ((pd.notna(r_hat) and r_hat > R_HAT_LIMIT)
+                or (pd.notna(divergences) and divergences > 0))
 
 
 def loss_metric(points: pd.DataFrame) -> str:
@@ -98,16 +123,29 @@ def _groups(points: pd.DataFrame, cost: str):
 
 
 def pareto_table(points: pd.DataFrame, cost: str = "fit_s") -> pd.DataFrame:
-    """The points on the Pareto front of ``cost`` against the loss, per machine and dataset,
-    cheapest first: ``machine, dataset, method, budget, budget_setting, fit_s, n_grad_evals,
-    metric`` (``tv_test`` or ``nll``) and ``value``."""
+    """The points on the Pareto front of ``cost`` against the loss (means over seeds), per
+    machine and dataset, cheapest first: ``machine, dataset, method, budget, budget_setting,
+    fit_s`` (with ``_lo``, ``_hi``), ``n_grad_evals, metric`` (``tv_test`` or ``nll``),
+    ``value`` (with ``value_lo``, ``value_hi``: the loss's interval over seeds), ``n_seeds``
+    and ``converged``.
+
+    The front is taken over converged points only; an unconverged point that would beat it
+    is kept in the table with ``converged`` False, so it is seen and flagged but never the
+    answer to "closest for X seconds"."""
     parts = []
     for _, rows, metric in _groups(points, cost):
-        front = rows[pareto_front(rows[cost], rows[metric])]
-        parts.append(front.assign(metric=metric, value=front[metric])
+        good = rows[rows["converged"].astype(bool)]
+        front = good[pareto_front(good[cost], good[metric])] if len(good) else good
+        beats = rows[~rows["converged"].astype(bool)]
+        beats = beats[[not ((front[cost] <= c) & (front[metric] <= v)).any()
+                       for c, v in zip(beats[cost], beats[metric], strict=True)]]
+        both = pd.concat([front, beats])
+        parts.append(both.assign(metric=metric, value=both[metric],
+                                 value_lo=both[f"{metric}_lo"], value_hi=both[f"{metric}_hi"])
                      .sort_values([cost, "value"], kind="stable"))
-    cols = ["machine", "dataset", "method", "budget", "budget_setting", "fit_s",
-            "n_grad_evals", "metric", "value"]
+    cols = ["machine", "dataset", "method", "budget", "budget_setting", "fit_s", "fit_s_lo",
+            "fit_s_hi", "n_grad_evals", "metric", "value", "value_lo", "value_hi", "n_seeds",
+            "converged"]
     return (pd.concat(parts)[cols].reset_index(drop=True) if parts
             else pd.DataFrame(columns=cols))
 
@@ -133,6 +171,8 @@ def front_headline(front: pd.DataFrame, several_machines: bool = False) -> list[
     1 s: A x2 (TV 0.031); below 10 s: B x1 (TV 0.025); closest overall: ..." (A, B: method
     labels)."""
     lines = []
+    if "converged" in front:  # an unconverged point is never the answer
+        front = front[front["converged"].astype(bool)]
     for (machine, dataset), rows in front.groupby(["machine", "dataset"], sort=True):
         rows = rows.sort_values("fit_s", kind="stable")
         metric = rows["metric"].iloc[0]

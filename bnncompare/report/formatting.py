@@ -45,6 +45,12 @@ HEADERS = {
     "agreement_ood": "Agreement OOD",
     "cpu_s": "CPU s", "gpu_s": "GPU s", "speedup": "Speed-up (CPU / GPU)",
     "cpu_machine": "CPU run", "gpu_machine": "GPU run",
+    "n_seeds": "Seeds", "tv_test_ref_noise": "Reference noise test",
+    "tv_ood_ref_noise": "Reference noise OOD", "ood_auroc_far": "Far AUROC (entropy)",
+    "ood_auroc_mi_far": "Far AUROC (MI)", "mean_entropy_far": "Mean entropy far",
+    "predictive_ess_min": "Predictive ESS min", "predictive_ess_per_s": "Predictive ESS/s",
+    "converged": "Converged", "b_lo_rounds": "b within-run lo", "b_hi_rounds": "b within-run hi",
+    "noise_sd": "Run noise sd(log)", "noise_df": "Run noise df",
 }
 
 #: value column -> column holding the reason it is inconclusive ("" when it is not): the
@@ -56,17 +62,19 @@ _FORMATS = {
     ".3f": ["accuracy", "nll", "brier", "ece", "ood_auroc", "ood_auroc_mi",
             "mean_entropy_test", "mean_entropy_ood", "sel_acc_80", "r_hat_max",
             "predictive_r_hat_max", "tv_test", "tv_ood", "agreement_test", "agreement_ood",
-            "value"],
+            "value", "tv_test_ref_noise", "tv_ood_ref_noise", "ood_auroc_far",
+            "ood_auroc_mi_far", "mean_entropy_far", "noise_sd"],
     ".2f": ["b", "b_lo", "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo",
             "b_work_hi", "naive_slope_work", "theory_exponent_work", "mean_tree_depth",
             "frac_at_max_depth", "calib_drift"],
     ".3g": ["ms_per_example", "median_norm", "s_per_unit", "peer_s_per_unit",
             "ratio_vs_bnncompare", "fit_s",
-            "compile_s", "ess_per_s", "ms_per_grad_eval", "speedup"],
+            "compile_s", "ess_per_s", "ms_per_grad_eval", "speedup", "predictive_ess_per_s"],
     ".2g": ["iqr_s"],
-    ".1f": ["ess_min", "ess_median"],
+    ".1f": ["ess_min", "ess_median", "predictive_ess_min"],
     "d": ["n_train", "n_test", "num_samples", "rounds", "n_grad_evals", "n_params",
-          "divergences", "n_points", "units_per_round", "x_min", "x_max"],
+          "divergences", "n_points", "units_per_round", "x_min", "x_max", "n_seeds",
+          "noise_df"],
 }
 FORMATS = {col: spec for spec, cols in _FORMATS.items() for col in cols}
 DEFAULT_FORMAT = ".4g"
@@ -84,7 +92,8 @@ def format_cell(value: object, spec: str = DEFAULT_FORMAT) -> str:
 
 
 def markdown_view(df: pd.DataFrame) -> pd.DataFrame:
-    """String frame for Markdown: known formats, ``X [X_lo, X_hi]`` merged, display headers.
+    """String frame for Markdown: known formats, ``X [X_lo, X_hi]`` merged (``X ± h`` in a
+    table over seeds, one with an ``n_seeds`` column), display headers.
 
     A ``machine`` column with a single value is dropped (the caption names the machine). A
     value with a non-empty reason in its :data:`VERDICTS` column reads ``inconclusive``.
@@ -97,7 +106,8 @@ def markdown_view(df: pd.DataFrame) -> pd.DataFrame:
         spec = FORMATS.get(col, DEFAULT_FORMAT)
         cells = [format_cell(v, spec) for v in df[col]]
         if f"{col}_lo" in df.columns and f"{col}_hi" in df.columns:
-            cells = [_with_interval(c, lo, hi, spec)
+            merge = _plus_minus if "n_seeds" in df.columns else _with_interval
+            cells = [merge(c, lo, hi, spec)
                      for c, lo, hi in zip(cells, df[f"{col}_lo"], df[f"{col}_hi"], strict=True)]
         if VERDICTS.get(col) in df.columns:
             cells = [INCONCLUSIVE if isinstance(why, str) and why else c
@@ -110,6 +120,13 @@ def _with_interval(cell: str, lo: object, hi: object, spec: str) -> str:
     if cell == MISSING or format_cell(lo) == MISSING:
         return cell
     return f"{cell} [{format_cell(lo, spec)}, {format_cell(hi, spec)}]"
+
+
+def _plus_minus(cell: str, lo: object, hi: object, spec: str) -> str:
+    """``mean ± half-width`` of a symmetric interval over seeds (the t-interval of a mean)."""
+    if cell == MISSING or format_cell(lo) == MISSING:
+        return cell
+    return f"{cell} ± {format_cell((float(hi) - float(lo)) / 2, spec)}"
 
 
 def markdown_table(view: pd.DataFrame) -> str:
@@ -129,7 +146,7 @@ def markdown_table(view: pd.DataFrame) -> str:
 
 
 def _numeric(cell: str) -> bool:
-    head = cell.split(" [")[0]
+    head = cell.split(" [")[0].split(" ± ")[0]
     try:
         float(head)
     except ValueError:

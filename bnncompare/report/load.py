@@ -43,9 +43,11 @@ CORE_COLUMNS = [
 EXTRA_COLUMNS = [
     "theory_exponent", "theory_exponent_work",
     "accuracy", "nll", "brier", "ece",
-    "n_grad_evals", "n_params", "seed",
+    "n_grad_evals", "n_params", "seed", "method_seed",
     "r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
-    "frac_at_max_depth", "ess_per_s",
+    "frac_at_max_depth", "ess_per_s", "predictive_r_hat_max", "predictive_ess_min",
+    "predictive_ess_per_s", "ood_auroc_far", "ood_auroc_mi_far", "mean_entropy_far",
+    "tv_test_ref_noise", "tv_ood_ref_noise",
     "ood_auroc", "ood_auroc_mi", "mean_entropy_test", "mean_entropy_ood", "sel_acc_80",
     "entropy_bins", "entropy_hist_test", "entropy_hist_ood", "coverages",
     "selective_accuracy", "ood_kind",

@@ -15,10 +15,12 @@ import pandas as pd
 
 from bnncompare.report.curves import curve_points, pareto_table
 from bnncompare.report.method_meta import method_order
+from bnncompare.report.replicates import seed_summary
 
 __all__ = [
     "DIAGNOSTIC_COLUMNS",
     "REFERENCE_COLUMNS",
+    "REFERENCE_NOISE_COLUMNS",
     "R_HAT_LIMIT",
     "build_tables",
     "diagnostics_table",
@@ -37,10 +39,14 @@ R_HAT_LIMIT = 1.1
 #: scores against a stored reference posterior (``bnncompare.reference``); a table shows
 #: those recorded
 REFERENCE_COLUMNS = ("tv_test", "tv_ood", "agreement_test", "agreement_ood")
+#: the reference's own noise on each input set: the mean TV between the predictives of its
+#: two halves of chains. A method's TV below it cannot be told from the reference.
+REFERENCE_NOISE_COLUMNS = ("tv_test_ref_noise", "tv_ood_ref_noise")
 #: per-fit diagnostics a method may record (flat ``extra_info`` keys); a table shows those
 #: present, for every method that recorded any
 DIAGNOSTIC_COLUMNS = ("r_hat_max", "predictive_r_hat_max", "ess_min", "ess_median",
-                      "divergences", "mean_tree_depth", "frac_at_max_depth", "ess_per_s")
+                      "predictive_ess_min", "divergences", "mean_tree_depth",
+                      "frac_at_max_depth", "predictive_ess_per_s", "ess_per_s")
 
 
 def _rank(values: pd.Series, order: list[str]) -> pd.Series:
@@ -99,8 +105,11 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     """uncertainty-baselines style: Method | Dataset | Accuracy | NLL | Brier | ECE | Fit s |
     Predict ms/example | #params, then the total variation to and agreement with the
     reference posterior on test rows and OOD inputs (:data:`REFERENCE_COLUMNS`) when any
-    cell recorded them.
+    cell recorded them, each beside the reference's own noise on that input set
+    (:data:`REFERENCE_NOISE_COLUMNS`: its half-split TV).
 
+    Every metric ``m`` is the mean over the cell's method seeds with ``m_lo``, ``m_hi``, the
+    95 % t-interval of that mean (:mod:`bnncompare.report.replicates`), and ``n_seeds``.
     Predict ms/example is the fit entry's own ``extra_info.predict_ms_per_example`` when
     recorded, else from the predict benchmark of the same machine, method and dataset
     (preferring a single-cell one, axis ``none``, with the fit's ``num_samples``).
@@ -108,10 +117,18 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = _quality_rows(df).copy()
     rows["fit_s"] = rows["median_s"]
     rows["ms_per_example"] = [_predict_ms(df, r) for _, r in rows.iterrows()]
-    cols = ["machine", "method", "dataset", "accuracy", "nll", "brier", "ece", "fit_s",
-            "ms_per_example", "n_params"]
-    cols += [c for c in REFERENCE_COLUMNS if c in rows and rows[c].notna().any()]
-    return _select(rows, cols, ["machine", "dataset", "method"])
+    metrics = ["accuracy", "nll", "brier", "ece", "fit_s", "ms_per_example"]
+    metrics += [c for c in REFERENCE_COLUMNS if c in rows and rows[c].notna().any()]
+    summary = seed_summary(rows, ["machine", "dataset", "method"], metrics)
+    params = rows.groupby(["machine", "dataset", "method"], sort=False)["n_params"].first()
+    summary = summary.join(params, on=["machine", "dataset", "method"])
+    for col in REFERENCE_NOISE_COLUMNS:
+        if col in rows and rows[col].notna().any():
+            noise = rows.groupby(["machine", "dataset", "method"], sort=False)[col].first()
+            summary = summary.join(noise, on=["machine", "dataset", "method"])
+    cols = ["machine", "method", "dataset",
+            *(c for c in summary.columns if c not in ("machine", "method", "dataset"))]
+    return _select(summary, cols, ["machine", "dataset", "method"])
 
 
 def _predict_ms(df: pd.DataFrame, fit_row: pd.Series) -> float:
@@ -133,9 +150,20 @@ def uncertainty_table(df: pd.DataFrame) -> pd.DataFrame:
     predictive entropy on test vs OOD inputs, accuracy on the 80 % most certain examples."""
     rows = _quality_rows(df)
     rows = rows[rows["ood_auroc"].notna()]
-    cols = ["machine", "method", "dataset", "ood_auroc", "ood_auroc_mi", "mean_entropy_test",
-            "mean_entropy_ood", "sel_acc_80", "ood_kind"]
-    return _select(rows, cols, ["machine", "dataset", "method"])
+    metrics = [c for c in UNCERTAINTY_COLUMNS if c in rows and rows[c].notna().any()]
+    summary = seed_summary(rows, ["machine", "dataset", "method"], metrics)
+    kinds = rows.groupby(["machine", "dataset", "method"], sort=False)["ood_kind"].first()
+    summary = summary.join(kinds, on=["machine", "dataset", "method"])
+    cols = ["machine", "method", "dataset",
+            *(c for c in summary.columns if c not in ("machine", "method", "dataset"))]
+    return _select(summary, cols, ["machine", "dataset", "method"])
+
+
+#: "I don't know" numbers: on the in-box OOD inputs (uniform in the training data's bounding
+#: box, or noise images: ``ood_kind``) and, ``*_far``, on far inputs (``data.far_shell``)
+UNCERTAINTY_COLUMNS = ("ood_auroc", "ood_auroc_mi", "ood_auroc_far", "ood_auroc_mi_far",
+                       "mean_entropy_test", "mean_entropy_ood", "mean_entropy_far",
+                       "sel_acc_80")
 
 
 def exponents_table(exps: pd.DataFrame) -> pd.DataFrame:

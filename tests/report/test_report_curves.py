@@ -146,8 +146,10 @@ def test_curve_figure_draws_each_method_and_the_front(curve_json):
 
 def test_quality_table_adds_reference_columns_only_when_recorded(curve_json, tmp_path):
     table = quality_table(load_runs([curve_json]))
-    assert list(table.columns[-4:]) == ["tv_test", "tv_ood", "agreement_test",
-                                        "agreement_ood"]
+    means = [c for c in table.columns if not c.endswith(("_lo", "_hi"))]
+    assert means[-6:] == ["tv_test", "tv_ood", "agreement_test", "agreement_ood", "n_seeds",
+                          "n_params"]
+    assert {"tv_test_lo", "tv_test_hi", "agreement_ood_lo"} <= set(table.columns)
     # the quality cells (x1) only, not the curve cells
     iris = table[table["dataset"] == "iris"].set_index("method")
     assert iris.loc[C, "tv_test"] == 0.010 and iris.loc[C, "agreement_ood"] == 0.5
@@ -165,7 +167,7 @@ def test_report_writes_the_curves_figure_pareto_table_and_headline(curve_json, t
     md = (tmp_path / "out" / "tables" / "pareto.md").read_text(encoding="utf-8")
     header = [c.strip() for c in md.splitlines()[2].strip("|").split("|")]
     assert header == ["Dataset", "Method", "Budget", "Budget setting", "Fit s", "Grad evals",
-                      "Loss", "Value"]
+                      "Loss", "Value", "Seeds", "Converged"]
     readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert "- Closest to the reference posterior (TV on test rows) for a given fit time on " \
            "iris: below 1 s:" in readme

@@ -155,7 +155,7 @@ def test_without_calibrations_around_it_a_series_has_no_drift(frame):
     assert calibration_drift(frame, draws_key(frame)) == 1.0
 
 
-def test_exponents_table_says_inconclusive_for_the_disturbed_series_only(disturbed):
+def test_exponents_table_says_inconclusive_for_the_disturbed_series(disturbed):
     result, out = disturbed
     exps = result["exponents"]
     why = exps.set_index(["phase", "method", "axis"])["inconclusive"]
@@ -163,7 +163,11 @@ def test_exponents_table_says_inconclusive_for_the_disturbed_series_only(disturb
     assert why[("fit", "nuts", "num_samples")] == (
         f"the run's calibration drifted {SLOWDOWN:.2f}x around it, enough to move b by "
         f"{shift:.2f} (> {DRIFT_B_TOL:g})")
-    assert (why.drop(("fit", "nuts", "num_samples")) == "").all()
+    # only the disturbed series names the drift; the overhead-bound NUTS fit vs n (naive
+    # slope 0.12) is inconclusive by its interval, as in the undisturbed fixture
+    others = why.drop(("fit", "nuts", "num_samples"))
+    assert not others.str.contains("drifted").any()
+    assert set(others[others != ""].index) == {("fit", "nuts", "n_train")}
     rows = md_rows((out / "tables" / "exponents.md").read_text(encoding="utf-8"))
     row = find(rows, Phase="fit", Method="nuts", Axis="num_samples")
     assert row["b [95% CI]"] == "inconclusive"
@@ -172,7 +176,7 @@ def test_exponents_table_says_inconclusive_for_the_disturbed_series_only(disturb
     assert row["Calibration drift"] == f"{SLOWDOWN:.2f}"
     # work is a count, not a time: the drift does not touch it
     assert row["b work [95% CI]"] == "1.00 [1.00, 1.00]"
-    assert sum(r["b [95% CI]"] == "inconclusive" for r in rows) == 1
+    assert sum(r["b [95% CI]"] == "inconclusive" for r in rows) == 2
 
 
 def test_readme_headline_says_inconclusive_not_a_growth_law(disturbed):
@@ -181,7 +185,7 @@ def test_readme_headline_says_inconclusive_not_a_growth_law(disturbed):
     line = next(li for li in readme.splitlines() if li.startswith("- NUTS fit time vs S"))
     assert "**inconclusive**" in line and f"drifted {SLOWDOWN:.2f}x" in line
     assert "fit time grows as S^" not in readme
-    assert "NUTS fit time grows as n^" in readme          # the undisturbed sweeps still read
+    assert "NN fit time grows as n^" in readme            # the undisturbed sweeps still read
 
 
 def test_figure_legend_says_inconclusive_and_draws_no_fit(disturbed):
