@@ -20,6 +20,9 @@ from bnncompare.methods.convergence import R_HAT_LIMIT, predictive_r_hat
 from bnncompare.methods.nuts import _stuck_chains, make_potential
 from bnncompare.net import MLPSpec
 
+# the net these checks are written for: softmax regression (P = 9 on 2-feature data), stated
+# so that no spec changes with the estimators' defaults
+NET = {"hidden_sizes": (), "activation": "tanh"}
 DIAGNOSTIC_KEYS = {"r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
                    "frac_at_max_depth", "predictive_r_hat_max"}
 
@@ -29,7 +32,7 @@ def healthy(data):
     """Two chains on a 9-weight posterior: converged (measured R-hat 1.02-1.04, 0 divergences)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = NUTSClassifier(num_chains=2, num_warmup=100, num_samples=100, max_tree_depth=4,
+        est = NUTSClassifier(**NET, num_chains=2, num_warmup=100, num_samples=100, max_tree_depth=4,
                              random_state=0).fit(*data)
     return est, [w for w in caught if issubclass(w.category, RuntimeWarning)]
 
@@ -155,7 +158,7 @@ def test_leapfrog_accounting_at_depth_one(data):
     warmup, samples = 50, 50
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # one step per draw mixes badly
-        est = NUTSClassifier(num_warmup=warmup, num_samples=samples, max_tree_depth=1,
+        est = NUTSClassifier(**NET, num_warmup=warmup, num_samples=samples, max_tree_depth=1,
                              random_state=0).fit(*data)
     assert est.diagnostics_["mean_tree_depth"] == 1.0
     assert est.diagnostics_["frac_at_max_depth"] == 1.0
@@ -181,8 +184,8 @@ def iris_xy(iris):
 def test_unconverged_fit_warns(iris_xy):
     # 2 chains of 20 draws after 20 warmup steps on an iris MLP (67 weights, multimodal):
     # the chains sit in different modes (measured R-hat 3.1), so fit must warn
-    est = NUTSClassifier(hidden_sizes=(8,), num_chains=2, num_warmup=20, num_samples=20,
-                         max_tree_depth=4, random_state=0)
+    est = NUTSClassifier(hidden_sizes=(8,), activation="tanh", num_chains=2, num_warmup=20,
+                         num_samples=20, max_tree_depth=4, random_state=0)
     with pytest.warns(RuntimeWarning, match=r"NUTS diagnostics: .*max predictive R-hat"):
         est.fit(*iris_xy)
     assert est.diagnostics_["predictive_r_hat_max"] > 1.1
@@ -219,7 +222,7 @@ def test_more_predictive_samples_than_draws_raises(data):
     # 2 chains x 10 draws = 20 retained; asking predict for 21 is an error, not a resample
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        est = NUTSClassifier(num_chains=2, num_warmup=10, num_samples=10, max_tree_depth=2,
+        est = NUTSClassifier(**NET, num_chains=2, num_warmup=10, num_samples=10, max_tree_depth=2,
                              num_predictive_samples=21, random_state=0).fit(*data)
     with pytest.raises(ValueError, match="num_predictive_samples=21 exceeds the 20 posterior"):
         est.predict_proba(data[0])
@@ -234,7 +237,7 @@ def test_fewer_predictive_samples_are_evenly_thinned(data):
     x, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        est = NUTSClassifier(num_warmup=30, num_samples=41, max_tree_depth=3,
+        est = NUTSClassifier(**NET, num_warmup=30, num_samples=41, max_tree_depth=3,
                              num_predictive_samples=5, random_state=0).fit(x, y)
     kept = est.samples_[[0, 10, 20, 30, 40]]
     expected = _softmax_regression_proba(kept, x)
@@ -257,7 +260,7 @@ def test_fewer_predictive_samples_are_evenly_thinned(data):
 def test_fewer_than_four_draws_give_nan_diagnostics_not_a_crash(iris):
     """pyro.ops.stats needs >= 4 draws per chain; below that R-hat/ESS are NaN and the
     unhealthy-chain warning fires (NaN R-hat is not <= 1.1)."""
-    est = NUTSClassifier(num_warmup=3, num_samples=3, max_tree_depth=2, random_state=0)
+    est = NUTSClassifier(**NET, num_warmup=3, num_samples=3, max_tree_depth=2, random_state=0)
     with pytest.warns(RuntimeWarning, match="R-hat"):
         est.fit(iris.x_train, iris.y_train)
     assert np.isnan(est.diagnostics_["r_hat_max"]) and np.isnan(est.diagnostics_["ess_min"])
@@ -306,7 +309,8 @@ def test_predictive_r_hat_of_the_fit_equals_one_over_its_own_draws(healthy, data
 
 
 def test_parallel_chains_are_bit_identical_to_sequential(data):
-    kwargs = dict(num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3, random_state=4)
+    kwargs = dict(**NET, num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3,
+                  random_state=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         sequential = NUTSClassifier(n_jobs=1, **kwargs).fit(*data)

@@ -16,6 +16,7 @@ from pyro.infer import MCMC, NUTS
 from pyro.infer.mcmc.adaptation import WarmupAdapter
 from test_contract import blobs  # noqa: F401 (the contract's fixture)
 from test_known_answers import (
+    NET,
     X_TEST,
     _importance_reference,
     _tiny_problem,
@@ -225,7 +226,7 @@ def reference():
 
 def test_matches_importance_sampling(reference):
     x, y = _tiny_problem()
-    est = NUTSClassifier(num_chains=4, num_warmup=200, num_samples=250, max_tree_depth=5,
+    est = NUTSClassifier(**NET, num_chains=4, num_warmup=200, num_samples=250, max_tree_depth=5,
                          chain_method="vectorized", n_jobs=1, random_state=0)
     est.fit(x.astype(np.float32), y)
     # the tolerances of test_known_answers.test_nuts_matches_importance_sampling (1000 draws,
@@ -237,7 +238,7 @@ def test_matches_importance_sampling(reference):
 
 # ------------------------------------------------------------------- determinism, masking
 def test_chain_draws_do_not_depend_on_batch_or_n_jobs(data):
-    kwargs = dict(num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3,
+    kwargs = dict(**NET, num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3,
                   random_state=4, chain_method="vectorized")
     one_batch = NUTSClassifier(n_jobs=1, **kwargs).fit(*data)
     two_procs = NUTSClassifier(n_jobs=2, **kwargs).fit(*data)   # groups [0, 1] and [2]
@@ -382,8 +383,9 @@ def test_cuda_vectorized_fit(blobs):  # noqa: F811
     x, y = blobs
     torch.cuda.manual_seed_all(11)
     before = torch.cuda.get_rng_state()
-    est = NUTSClassifier(num_chains=2, num_warmup=30, num_samples=30, max_tree_depth=3,
-                         chain_method="vectorized", device="cuda", random_state=0).fit(x, y)
+    est = NUTSClassifier(**NET, num_chains=2, num_warmup=30, num_samples=30,
+                         max_tree_depth=3, chain_method="vectorized", device="cuda",
+                         random_state=0).fit(x, y)
     assert torch.equal(torch.cuda.get_rng_state(), before)  # per-chain generators only
     proba = est.predict_proba(x)
     np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-12)
