@@ -52,8 +52,8 @@ def _context(profile):
     ds = load_data("iris")
     spec = net.MLPSpec(ds.n_features, ds.n_classes, HIDDEN, "tanh")
     x, y = torch.as_tensor(ds.x_train), torch.as_tensor(ds.y_train)
-    svi = SVIClassifier(hidden_sizes=HIDDEN, num_steps=profile.peer_steps, random_state=SEED,
-                        num_predictive_samples=profile.peer_predict_samples)
+    svi = SVIClassifier(hidden_sizes=HIDDEN, activation="tanh", num_steps=profile.peer_steps,
+                        random_state=SEED, num_predictive_samples=profile.peer_predict_samples)
     svi.fit(ds.x_train, ds.y_train)
     return ds, spec, x, y, svi
 
@@ -80,11 +80,13 @@ def _svi_step(profile, method):
     workload = {"steps": steps, "n_train": len(ds.x_train), "particles": 1,
                 "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "bnncompare":
-        return lambda: SVIClassifier(hidden_sizes=HIDDEN, num_steps=steps, random_state=SEED)\
-            .fit(ds.x_train, ds.y_train).n_grad_evals_, workload
+        return lambda: SVIClassifier(
+            hidden_sizes=HIDDEN, activation="tanh", num_steps=steps, random_state=SEED,
+        ).fit(ds.x_train, ds.y_train).n_grad_evals_, workload
     if method == "nn-step":
-        return lambda: NNClassifier(hidden_sizes=HIDDEN, num_epochs=steps, random_state=SEED)\
-            .fit(ds.x_train, ds.y_train).n_grad_evals_, workload
+        return lambda: NNClassifier(
+            hidden_sizes=HIDDEN, activation="tanh", num_epochs=steps, random_state=SEED,
+        ).fit(ds.x_train, ds.y_train).n_grad_evals_, workload
     if method == "pyro-tutorial":
         return lambda: peers.tutorial_svi_steps(spec, x, y, 1.0, steps), workload
     return lambda: peers.bbb_floor_steps(spec, x, y, 1.0, steps), workload
@@ -97,12 +99,12 @@ def _nuts_leapfrog(profile, method):
                 "n_train": len(ds.x_train), "hidden": list(HIDDEN), "activation": "tanh"}
     if method == "bnncompare":
         return lambda: NUTSClassifier(
-            hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
+            hidden_sizes=HIDDEN, activation="tanh", num_warmup=iters, num_samples=iters,
             max_tree_depth=NUTS_DEPTH, random_state=SEED).fit(ds.x_train, ds.y_train)\
             .n_grad_evals_, workload
     if method == "bnncompare-vectorized":
         return lambda: NUTSClassifier(
-            hidden_sizes=HIDDEN, num_warmup=iters, num_samples=iters,
+            hidden_sizes=HIDDEN, activation="tanh", num_warmup=iters, num_samples=iters,
             max_tree_depth=NUTS_DEPTH, num_chains=VEC_CHAINS, chain_method="vectorized",
             n_jobs=1, random_state=SEED).fit(ds.x_train, ds.y_train).n_grad_evals_, \
             {**workload, "chains": VEC_CHAINS, "chain_method": "vectorized", "n_jobs": 1}

@@ -115,6 +115,8 @@ class Profile:
     quality_rounds: int
     quality: tuple[QualitySetting, ...]
     hidden: str = "16x16"
+    #: the synthetic sweeps' activation (the quality datasets set their own)
+    activation: str = "tanh"
     n_features: int = 8
     n_classes: int = 3
     base_n_train: int = 300  # the fixed n_train of the fit-draws / predict sweeps
@@ -237,6 +239,7 @@ class Profile:
             if cell.budget is not None:
                 params = cls.scale_budget(params, budget_factor(cell.budget))
             return params
+        params["activation"] = self.activation
         params.update(cls.settings_for("sweep", self.name))
         if cls.fit_draws_param and cell.num_samples is not None:
             params[cls.fit_draws_param] = (cell.num_samples if cell.n_test is None

@@ -152,3 +152,12 @@ def test_moons_is_a_quality_dataset_outside_smoke():
         moons = [q for q in PROFILES[name].quality if q.dataset == "moons"]
         assert [(q.hidden, q.activation) for q in moons] == [("16x16", "relu")]
         assert Cell("nn", "moons", "16x16", seed=profiles.SEED) in PROFILES[name].quality_cells()
+
+
+def test_synthetic_sweeps_fit_the_profiles_activation_not_the_estimator_default():
+    """The estimators' default activation is relu; the synthetic sweeps keep their tanh net
+    (a change of default must not change a benchmark's workload)."""
+    for name in sorted(PROFILES):
+        profile = get_profile(name)
+        for cell in profile.fit_cells() + profile.predict_samples_cells():
+            assert profile.fit_params(cell)["activation"] == profile.activation == "tanh"
