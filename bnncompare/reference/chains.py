@@ -102,13 +102,14 @@ def _tree_stats(steps: np.ndarray, max_tree_depth: int) -> dict:
 def _torch_chain(task: ChainTask) -> tuple[np.ndarray, dict]:
     from bnncompare.methods import reference_sampler
 
-    est = reference_sampler(hidden_sizes=task.spec.hidden_sizes, activation=task.spec.activation,
-                         prior_scale=task.prior_scale, num_warmup=task.num_warmup,
-                         num_samples=task.num_samples, num_chains=1,
-                         max_tree_depth=task.max_tree_depth, random_state=task.seed)
+    est = reference_sampler(hidden_sizes=task.spec.hidden_sizes,
+                            activation=task.spec.activation, prior_scale=task.prior_scale,
+                            num_warmup=task.num_warmup, num_samples=task.num_samples,
+                            num_chains=1, max_tree_depth=task.max_tree_depth,
+                            random_state=task.seed)
     with warnings.catch_warnings():
-        # its one-chain weight-space R-hat warning says nothing here: the reference judges
-        # convergence across chains, in function space
+        # its one-chain convergence warning says nothing here: the reference judges
+        # convergence across all its chains
         warnings.simplefilter("ignore", RuntimeWarning)
         est.fit(task.x_train, task.y_train)
     d = est.diagnostics_
