@@ -24,6 +24,7 @@ from bnncompare.reference import find_reference
 from bnncompare.report.complexity import DRIFT_B_TOL, MAX_WIDTH, exponent_table
 from bnncompare.report.devices import check_devices, cpu_vs_gpu_figure, cpu_vs_gpu_table
 from bnncompare.report.figures import map_datasets, write_figures
+from bnncompare.report.findings import findings_text
 from bnncompare.report.formatting import write_table
 from bnncompare.report.load import ReportInputError, load_runs
 from bnncompare.report.summary import readme_text
@@ -31,7 +32,7 @@ from bnncompare.report.tables import build_tables
 
 __all__ = ["GENERATED", "build_report", "report_command"]
 
-GENERATED = ("tables", "figures", "README.md")
+GENERATED = ("tables", "figures", "README.md", "findings.md")
 
 CAPTIONS = {
     "quality": "Held-out quality and cost per method and dataset",
@@ -85,9 +86,10 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
         ``tables/cpu_vs_gpu`` and ``figures/cpu_vs_gpu.png``
         (:mod:`bnncompare.report.devices`).
     out_dir : path
-        Receives ``tables/*.csv|md``, ``figures/*.png`` and ``README.md``. Those three are
-        replaced as a whole (stale files in ``tables/`` and ``figures/`` go); anything else
-        in ``out_dir`` (e.g. ``raw/``) is left alone.
+        Receives ``tables/*.csv|md``, ``figures/*.png``, ``README.md`` and ``findings.md``
+        (:mod:`bnncompare.report.findings`). Those are replaced as a whole (stale files in
+        ``tables/`` and ``figures/`` go); anything else in ``out_dir`` (e.g. ``raw/``) is
+        left alone.
     normalise : bool, default=False
         Plot times divided by each run's calibration time (needs a calibration benchmark
         in every run). Tables always carry both seconds and ``median_norm``.
@@ -97,7 +99,8 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
     Returns
     -------
     dict
-        ``readme`` (Path), ``tables`` and ``figures`` (lists of Paths written),
+        ``readme`` and ``findings`` (Paths), ``tables`` and ``figures`` (lists of Paths
+        written),
         ``n_benchmarks``, ``machines``, ``frame`` (the tidy DataFrame) and ``exponents``.
 
     Raises
@@ -129,6 +132,7 @@ def build_report(paths: Sequence[str | Path] | str | Path, out_dir: str | Path, 
         shutil.rmtree(staging, ignore_errors=True)
     return {
         "readme": out_dir / "README.md",
+        "findings": out_dir / "findings.md",
         "tables": [out_dir / "tables" / f"{n}.{ext}" for n in tables for ext in ("csv", "md")],
         "figures": [out_dir / "figures" / f for f in figures],
         "n_benchmarks": len(df),
@@ -173,6 +177,7 @@ def _render(staging: Path, df, exps, tables, drawn: dict, command: str,
         figures.append("cpu_vs_gpu.png")
     text = readme_text(df, exps, tables, figures, command, normalise)
     (staging / "README.md").write_text(text, encoding="utf-8")
+    (staging / "findings.md").write_text(findings_text(df), encoding="utf-8")
     return figures
 
 

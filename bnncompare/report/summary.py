@@ -11,8 +11,10 @@ import pandas as pd
 from bnncompare.report.complexity import B_MAX, DRIFT_B_TOL, MAX_WIDTH
 from bnncompare.report.curves import front_headline
 from bnncompare.report.devices import speedup_line
+from bnncompare.report.findings import claim, quality_rows
 from bnncompare.report.formatting import format_cell, markdown_table
 from bnncompare.report.method_meta import label_of, method_styles, reference_method
+from bnncompare.report.replicates import rank_methods
 
 __all__ = ["headline_findings", "method_sentence", "provenance_table", "readme_text"]
 
@@ -121,41 +123,27 @@ def _cost_lines(quality: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _quality_lines(quality: pd.DataFrame) -> list[str]:
-    lines = []
-    for rows, several in _per_machine_dataset(quality):
-        parts = []
-        for metric, label in (("tv_test", "TV to the reference posterior (test rows)"),
-                              ("nll", "NLL"), ("ece", "ECE"), ("accuracy", "accuracy")):
-            if metric not in rows:
-                continue
-            valid = rows.dropna(subset=[metric])
-            if valid.empty:
-                continue
-            target = valid[metric].max() if metric == "accuracy" else valid[metric].min()
-            tie = valid[metric] == target
-            best = " = ".join(_name(m) for m in valid.loc[tie, "method"])
-            others = ", ".join(f"{_name(r['method'])} {r[metric]:.3f}"
-                               for _, r in valid[~tie].iterrows())
-            parts.append(f"best {label} {best} {target:.3f}" + (f" ({others})" if others else ""))
-        where = _where(rows.iloc[0], several, "dataset")
-        lines.append(f"Held-out quality on {where}: " + "; ".join(parts) + ".")
-    return lines
+QUALITY_CLAIMS = (("tv_test", "TV to the reference posterior (test rows)"), ("nll", "NLL"),
+                  ("ece", "ECE"), ("accuracy", "accuracy"),
+                  ("ood_auroc", "in-box OOD separation (entropy AUROC)"),
+                  ("ood_auroc_far", "far-input separation (entropy AUROC)"))
 
 
-def _ood_lines(unc: pd.DataFrame) -> list[str]:
+def _quality_lines(df: pd.DataFrame) -> list[str]:
+    """Per machine and dataset, each quality metric's leader, or its tied group: a "best"
+    only where a paired comparison over the method seeds separates it
+    (:mod:`bnncompare.report.findings`)."""
+    rows = quality_rows(df)
     lines = []
-    for rows, several in _per_machine_dataset(unc):
-        best = rows.loc[rows["ood_auroc"].idxmax()]
-        others = ", ".join(f"{_name(r['method'])} {r['ood_auroc']:.2f}"
-                           for _, r in rows.iterrows() if r.name != best.name)
-        mi = ("" if pd.isna(best["ood_auroc_mi"])
-              else f", {best['ood_auroc_mi']:.2f} by mutual information")
-        where = _where(best, several, "dataset")
-        lines.append(
-            f"{_name(best['method'])} separates OOD inputs ({best['ood_kind']}) best on {where}: "
-            f"AUROC {best['ood_auroc']:.2f} by predictive entropy{mi}"
-            + (f" (entropy AUROC: {others})" if others else "") + ".")
+    several = rows["machine"].nunique() > 1
+    for _, part in rows.groupby(["machine", "dataset"], sort=True):
+        claims = [claim(r, label).rstrip(".") for metric, label in QUALITY_CLAIMS
+                  if metric in part and (r := rank_methods(part, metric)) is not None]
+        if claims:
+            where = _where(part.iloc[0], several, "dataset")
+            lines.append(f"Held-out quality on {where} over "
+                         f"{part['method_seed'].nunique()} method seed(s): "
+                         + "; ".join(claims) + ".")
     return lines
 
 
@@ -212,17 +200,18 @@ def _diagnostic_lines(diag: pd.DataFrame) -> list[str]:
     return lines
 
 
-def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Bullet sentences, each quoting the numbers it rests on."""
+def headline_findings(exps: pd.DataFrame, tables: dict[str, pd.DataFrame],
+                      df: pd.DataFrame | None = None) -> list[str]:
+    """Bullet sentences, each quoting the numbers it rests on; quality claims need the
+    per-seed frame ``df``."""
     empty = pd.DataFrame(columns=["machine"])
     get = lambda name: tables.get(name, empty)  # noqa: E731
     lines = _exponent_lines(exps) if len(exps) else []
     if len(get("pareto")):
         lines += front_headline(get("pareto"), get("pareto")["machine"].nunique() > 1)
     if len(get("quality")):
-        lines += _cost_lines(get("quality")) + _quality_lines(get("quality"))
-    if len(get("uncertainty")):
-        lines += _ood_lines(get("uncertainty"))
+        lines += _cost_lines(get("quality"))
+        lines += _quality_lines(df) if df is not None else []
     if len(get("peers")):
         lines += _peer_lines(get("peers"))
     if len(get("side_by_side")):
@@ -266,15 +255,16 @@ def readme_text(df: pd.DataFrame, exps: pd.DataFrame, tables: dict[str, pd.DataF
         "## Headline findings",
         "",
         "Complexity exponents are fits of `t = c0 + c1·x^b` to the per-size median times, "
-        "with a 95 % bootstrap interval over rounds; the naive log-log slope is shown to "
+        "with a 95 % interval that carries the run's own moment-to-moment noise (pooled over "
+        "its series and calibrations); the naive log-log slope is shown to "
         "expose the overhead bias. A fit is *inconclusive* (no growth law is read from it) "
         f"when its b sits on the upper bound {B_MAX:g} of the grid it is searched on, its "
-        "interval (from the rounds, or from the scatter of the per-size medians about the "
+        "interval (at the run's noise, or from the scatter of the per-size medians about the "
         f"curve) reaches that bound or is wider than {MAX_WIDTH:g}, or the run's calibration "
         f"drifted around the series enough to move b by more than {DRIFT_B_TOL:g}. A fit "
         "with no growing term reads as not growing measurably.",
         "",
-        *[f"- {line}" for line in headline_findings(exps, tables)],
+        *[f"- {line}" for line in headline_findings(exps, tables, df)],
         "",
         "## Tables",
         "",

@@ -174,8 +174,8 @@ def test_report_writes_the_curves_figure_pareto_table_and_headline(curve_json, t
     assert "[pareto](tables/pareto.md)" in readme
     # the quality line leads with the distance to the posterior of the quality cells (x1)
     best = METHODS[C].method_label()
-    assert f"Held-out quality on iris: best TV to the reference posterior (test rows) {best} " \
-           "0.010 (" in readme
+    assert ("Held-out quality on iris over 1 method seed(s): TV to the reference posterior "
+            f"(test rows): {best} 0.01 (one seed: not compared)") in readme
 
 
 def test_fit_table_shows_the_budget_of_curve_cells(curve_json, frame):
