@@ -16,7 +16,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -26,7 +25,7 @@ import pytest
 
 from bnncompare import benchjson, shards
 from bnncompare.profiles import Profile
-from bnncompare.sweep import SweepResult, _keep_results, benchmarks_dir
+from bnncompare.sweep import SweepResult, _keep_results, benchmark_command, benchmarks_dir
 
 __all__ = ["dask_client", "require_distributed", "run_distributed", "run_shard"]
 
@@ -66,8 +65,9 @@ def run_shard(spec: dict) -> dict:
         raise FileNotFoundError(f"worker {worker.name}: no bnncompare checkout at {bench}")
     with tempfile.TemporaryDirectory() as tmp:
         out, skipped = Path(tmp) / "shard.json", Path(tmp) / "skipped.txt"
-        cmd = [sys.executable, "-m", "pytest", *spec["nodeids"], f"--benchmark-json={out}",
-               "-q", "-p", "bnncompare.shards", *spec["args"]]
+        cmd = benchmark_command(spec["profile"], spec["methods"], out,
+                                targets=spec["nodeids"], rootdir=bench.parent,
+                                device=spec["device"], extra=["-q", "-p", "bnncompare.shards"])
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                shards.SKIPPED_ENV: str(skipped)}
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True, env=env,
@@ -159,16 +159,18 @@ def run_distributed(profile: Profile, out: Path, *, keyword: str | None = None,
                                   measured=measured)
         log(f"running {sum(len(s.nodeids) for s in plan)} benchmark cells in {len(plan)} "
             f"shards on {n_workers} Dask workers")
-        args = shards.common_args(bench, profile, device)
-        return _drive(client, distributed, plan, calibration, bench, args, raw, profile, log)
+        run = {"profile": profile.name, "methods": list(profile.method_names), "device": device}
+        return _drive(client, distributed, plan, calibration, bench, run, raw, profile, log)
     finally:
         _close(client)
 
 
-def _submit(client, shard: shards.Shard, calibration, bench, args, attempt: int, owner: dict):
+def _submit(client, shard: shards.Shard, calibration, bench, run: dict, attempt: int,
+            owner: dict):
+    """Submit one shard; ``run`` holds its pytest's ``profile``, ``methods`` and ``device``."""
     name = shard.name if attempt == 0 else f"{shard.name}.retry{attempt}"
     spec = {"shard": name, "nodeids": [*calibration, *shard.nodeids], "bench": str(bench),
-            "args": args}
+            **run}
     # a key unique to this run: a scheduler may still hold an earlier run's task of that name
     future = client.submit(run_shard, spec, key=f"bnncompare-{name}-{uuid.uuid4().hex}",
                            pure=False, retries=0)
@@ -176,10 +178,10 @@ def _submit(client, shard: shards.Shard, calibration, bench, args, attempt: int,
     return future
 
 
-def _drive(client, distributed, plan, calibration, bench, args, raw, profile, log):
+def _drive(client, distributed, plan, calibration, bench, run, raw, profile, log):
     """Submit, retry once, merge after every shard; Ctrl-C cancels what is left."""
     owner: dict = {}  # future key -> (shard, attempt)
-    futures = [_submit(client, s, calibration, bench, args, 0, owner) for s in plan]
+    futures = [_submit(client, s, calibration, bench, run, 0, owner) for s in plan]
     pending = distributed.as_completed(futures)
     results, missing, interrupted = [], [], False
     tmp = raw / f".{profile.name}.json.tmp"
@@ -195,7 +197,7 @@ def _drive(client, distributed, plan, calibration, bench, args, raw, profile, lo
             if left and attempt < RETRIES:
                 retry = shards.Shard(shard.name, tuple(left), 0.0)
                 log(f"shard {shard.name}: {len(left)} cell(s) unfinished; retrying them once")
-                futures.append(_submit(client, retry, calibration, bench, args, attempt + 1,
+                futures.append(_submit(client, retry, calibration, bench, run, attempt + 1,
                                        owner))
                 pending.add(futures[-1])
             elif left:

@@ -3,9 +3,10 @@ of the shards' JSON back into one run.
 
 No Dask here (see :mod:`bnncompare.distributed`): the packing is a pure function of the cells
 and their expected costs, so the same cells always give the same shards. Each shard is one
-``pytest benchmarks --profile P --methods M <node ids>`` process that also runs the three
-calibration items (conftest places them first, halfway and last), so each shard's timings can
-be normalised by its own machine's calibration.
+``pytest benchmarks --profile P --methods M <node ids>`` process (its command line from
+:func:`bnncompare.sweep.benchmark_args`) that also runs the three calibration items
+(conftest places them first, halfway and last), so each shard's timings can be normalised by
+its own machine's calibration.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import functools
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +23,7 @@ from pathlib import Path
 from bnncompare import benchjson
 from bnncompare.methods import METHODS
 from bnncompare.profiles import Cell, Profile
+from bnncompare.sweep import benchmark_command
 
 __all__ = ["CALIBRATION", "Item", "Shard", "collect_items", "estimate_cost", "make_shards",
            "measured_costs", "merge_shards"]
@@ -79,22 +80,15 @@ def collect_items(bench: Path, profile: Profile, *, keyword: str | None = None,
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "items.json"
         select = f"({keyword}) or {CALIBRATION}" if keyword else None
-        cmd = [sys.executable, "-m", "pytest", str(bench), "--collect-only", "-q",
-               *common_args(bench, profile, device), "-p", "bnncompare.shards",
-               *(["-k", select] if select else [])]
+        cmd = benchmark_command(profile.name, profile.method_names, targets=[str(bench)],
+                                rootdir=bench.parent, device=device, keyword=select,
+                                extra=["--collect-only", "-q", "-p", "bnncompare.shards"])
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True,
                               env={**os.environ, _COLLECT_ENV: str(dump)}, check=False)
         if proc.returncode != 0 or not dump.is_file():
             last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
             raise ValueError(f"collecting the benchmarks failed: {last[0]}")
         return [Item(**entry) for entry in json.loads(dump.read_text())]
-
-
-def common_args(bench: Path, profile: Profile, device: str) -> list[str]:
-    """The options every shard's pytest shares with the in-process run."""
-    return ["-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={bench.parent}",
-            "--profile", profile.name, "--methods", ",".join(profile.method_names),
-            "--device", device]
 
 
 # -- expected cost -----------------------------------------------------------------------------

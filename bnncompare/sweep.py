@@ -3,11 +3,18 @@
 Results are written to a temporary file first and moved into place only when at least one
 benchmark finished, so an empty or failed run never clobbers earlier results. An interrupted
 or partly failed run keeps its finished cells in ``raw/<profile>.partial.json``.
+
+Every run of the benchmarks (this sweep, each Dask shard and its collection, ``.ci/gate``)
+gets its pytest command line from :func:`benchmark_args`; ``python -m bnncompare.sweep
+--print-command ...`` prints it for scripts.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +23,8 @@ import pytest
 from bnncompare import benchjson
 from bnncompare.profiles import Profile
 
-__all__ = ["SweepResult", "benchmarks_dir", "count_benchmarks", "run_sweep"]
+__all__ = ["SweepResult", "benchmark_args", "benchmark_command", "benchmarks_dir",
+           "count_benchmarks", "main", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,57 @@ def benchmarks_dir() -> Path:
         if (root / "benchmarks" / "conftest.py").is_file():
             return root / "benchmarks"
     raise ValueError("benchmarks/ not found: run bnncompare run from a checkout of bnncompare")
+
+
+# (named benchmark_*, not pytest_*: bnncompare.shards, a pytest plugin, imports it, and pytest
+# takes a plugin's pytest_* names for hooks)
+def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path=None, *,
+                   targets: Sequence[str] = ("benchmarks",), rootdir=None,
+                   device: str | None = None, keyword: str | None = None,
+                   extra: Sequence[str] = ()) -> list[str]:
+    """The arguments of ``pytest`` that run the benchmarks (what follows ``pytest``).
+
+    Parameters
+    ----------
+    profile : str or None
+        ``--profile``; None leaves it out (a tree whose conftest predates the option reads
+        ``$BNNCOMPARE_PROFILE`` instead).
+    methods : sequence of str or None
+        ``--methods``, joined by commas; None or empty: every registered method.
+    json_path : str or os.PathLike, optional
+        ``--benchmark-json``; None for a run that writes none (collection).
+    targets : sequence of str, default ``("benchmarks",)``
+        What pytest runs: the benchmarks folder, or node ids.
+    rootdir : str or os.PathLike, optional
+        ``--rootdir``: node ids relative to this checkout, whatever the working directory.
+    device : str, optional
+        ``--device``; None leaves it out (the conftest's default, ``cpu``).
+    keyword : str, optional
+        ``-k``.
+    extra : sequence of str
+        Further arguments, last (``-q``, ``--collect-only``, plugins).
+
+    Returns
+    -------
+    list of str
+    """
+    # no .pytest_cache in the checkout, and none of the test suite's addopts (its -n 2 would
+    # start xdist, under which pytest-benchmark disables itself)
+    args = [*map(str, targets), "-p", "no:cacheprovider", "-o", "addopts="]
+    args += [f"--rootdir={rootdir}"] if rootdir is not None else []
+    args += ["--profile", profile] if profile else []
+    args += ["--methods", ",".join(methods)] if methods else []
+    args += ["--device", device] if device else []
+    # two arguments, not --benchmark-json=PATH: .ci/gate's tests read the path that follows
+    args += ["--benchmark-json", str(json_path)] if json_path is not None else []
+    args += ["-k", keyword] if keyword else []
+    return [*args, *extra]
+
+
+def benchmark_command(*args, **kwargs) -> list[str]:
+    """``[python, "-m", "pytest", *benchmark_args(...)]``: the benchmarks run in a subprocess
+    of this interpreter. Takes :func:`benchmark_args`'s parameters."""
+    return [sys.executable, "-m", "pytest", *benchmark_args(*args, **kwargs)]
 
 
 def count_benchmarks(path: Path) -> int:
@@ -85,10 +144,9 @@ def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None,
     tmp = raw / f".{profile.name}.json.tmp"
     tmp.unlink(missing_ok=True)
     # the progress plugin replaces pytest's terminal output (and its -ra addopt)
-    args = [str(bench), f"--benchmark-json={tmp}", "-p", "no:terminal", "-o", "addopts=",
-            "-p", "no:cacheprovider", f"--rootdir={bench.parent}", "--profile", profile.name,
-            "--methods", ",".join(profile.method_names), "--device", device]
-    args += ["-k", keyword] if keyword else []
+    args = benchmark_args(profile.name, profile.method_names, tmp, targets=[str(bench)],
+                          rootdir=bench.parent, device=device, keyword=keyword,
+                          extra=["-p", "no:terminal"])
     progress = _Progress()
     code = pytest.main(args, plugins=[progress])
     return _keep_results(tmp, raw, profile.name, code, progress.failed)
@@ -104,3 +162,35 @@ def _keep_results(tmp: Path, raw: Path, profile: str, code, failed: int) -> Swee
     final = raw / (f"{profile}.json" if complete else f"{profile}.partial.json")
     tmp.replace(final)
     return SweepResult(final, n, interrupted, failed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bnncompare.sweep --print-command [options] [-- EXTRA...]``: print
+    :func:`benchmark_args`, one argument a line.
+
+    For scripts that run the benchmarks themselves: ``.ci/gate`` runs another commit's tree
+    with this commit's command line (``mapfile -t args`` reads it back).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m bnncompare.sweep",
+        description="Print the pytest arguments of a benchmark run, one a line.")
+    parser.add_argument("--print-command", action="store_true", required=True,
+                        help="print the arguments (the only thing this entry does)")
+    parser.add_argument("--profile")
+    parser.add_argument("--methods", help="comma-separated method names")
+    parser.add_argument("--json", help="the --benchmark-json path")
+    parser.add_argument("--device")
+    parser.add_argument("-k", dest="keyword")
+    parser.add_argument("extra", nargs="*", help="further pytest arguments, after --")
+    opts = parser.parse_args(argv)
+    args = benchmark_args(opts.profile, opts.methods.split(",") if opts.methods else None,
+                          opts.json, device=opts.device, keyword=opts.keyword,
+                          extra=opts.extra)
+    if any("\n" in arg for arg in args):  # one a line: a newline would split an argument
+        parser.error("an argument contains a newline")
+    print("\n".join(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -125,3 +125,25 @@ def test_smoke_sweep_end_to_end(tmp_path):
         _check_entry(entry)
     assert (tmp_path / "README.md").is_file()
     assert any((tmp_path / "figures").glob("*.png"))
+
+
+def test_one_pytest_command_line_for_every_benchmark_run(capsys):
+    """The sweep, the shards and .ci/gate (through ``python -m bnncompare.sweep
+    --print-command``) all run the benchmarks with ``sweep.benchmark_args``."""
+    from bnncompare import sweep
+
+    args = sweep.benchmark_args("smoke", ["nn", "svi"], "out.json", rootdir="/repo",
+                                device="cpu", keyword="n_train", extra=["-q"])
+    assert args == ["benchmarks", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir=/repo",
+                    "--profile", "smoke", "--methods", "nn,svi", "--device", "cpu",
+                    "--benchmark-json", "out.json", "-k", "n_train", "-q"]
+    # what a tree predating --profile and --device gets: neither option, no JSON
+    assert sweep.benchmark_args(None, None, targets=["a::b"]) == [
+        "a::b", "-p", "no:cacheprovider", "-o", "addopts="]
+    assert sweep.benchmark_command(None, None)[:3] == [sys.executable, "-m", "pytest"]
+    # the gate's call: one argument a line, a keyword with spaces kept whole
+    assert sweep.main(["--print-command", "--profile", "smoke", "--json", "out.json",
+                       "-k", "not pyro and not floor", "--", "-q", "--benchmark-quiet"]) == 0
+    assert capsys.readouterr().out.splitlines() == sweep.benchmark_args(
+        "smoke", None, "out.json", keyword="not pyro and not floor",
+        extra=["-q", "--benchmark-quiet"])
