@@ -13,7 +13,7 @@ import torch
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
 __all__ = ["REFERENCE_R_HAT_LIMIT", "R_HAT_LIMIT", "ess_and_r_hat", "finite_max",
-           "predictive_r_hat", "split_r_hat"]
+           "predictive_ess_min", "predictive_r_hat", "split_r_hat"]
 
 #: a fit whose largest predictive R-hat exceeds this has not converged: ``NUTSClassifier``
 #: warns and the report flags its row. The customary split-R-hat threshold, loose enough for
@@ -89,3 +89,33 @@ def predictive_r_hat(proba) -> np.ndarray:
         constant = chunk.amax((0, 1)) == chunk.amin((0, 1))
         out.append(torch.where(constant, 1.0, split_r_hat(chunk)))
     return torch.cat(out).cpu().numpy().reshape(tuple(p.shape[2:]))
+
+
+def predictive_ess_min(proba) -> float:
+    """Smallest effective sample size over the predictive probabilities, across chains.
+
+    Function-space ESS (``pyro.ops.stats.effective_sample_size`` of each input and class's
+    probability): how many independent draws the predictive is worth, which is what a BNN's
+    sampler buys (weight-space ESS counts moves between symmetric, equivalent modes). Entries
+    that no draw moves have no ESS and are left out.
+
+    Parameters
+    ----------
+    proba : array or Tensor of shape (chains, draws, n, C)
+        ``draws >= 4``.
+
+    Returns
+    -------
+    float
+        NaN when no entry moves or a chain has fewer than 4 draws.
+    """
+    proba = torch.as_tensor(proba).double().cpu()
+    if proba.ndim != 4 or proba.shape[1] < 4:
+        return float("nan")
+    flat = proba.flatten(2)
+    moving = flat.std(dim=(0, 1)) > 0
+    if not moving.any():
+        return float("nan")
+    ess = effective_sample_size(flat[:, :, moving], chain_dim=0, sample_dim=1)
+    finite = ess[torch.isfinite(ess)]
+    return float(finite.min()) if finite.numel() else float("nan")

@@ -34,12 +34,14 @@ from bnncompare.methods.convergence import (
     R_HAT_LIMIT,
     ess_and_r_hat,
     finite_max,
+    predictive_ess_min,
     predictive_r_hat,
 )
 
 __all__ = ["CHAIN_METHODS", "NUTSClassifier", "make_potential"]
 
 CHAIN_METHODS = ("parallel", "vectorized")
+_QUALITY_CHAINS = {"num_chains": 2, "chain_method": "vectorized", "n_jobs": 1}
 
 
 class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
@@ -47,8 +49,9 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
 
     Parameters
     ----------
-    hidden_sizes : tuple of int, default=()
-    activation : {'tanh', 'relu'}, default='tanh'
+    hidden_sizes : tuple of int, default=(50,)
+        Widths of the hidden layers; ``()`` gives multinomial logistic regression.
+    activation : {'tanh', 'relu'}, default='relu'
     prior_scale : float, default=1.0
         N(0, prior_scale^2) prior on every weight and bias.
     num_warmup : int, default=200
@@ -88,8 +91,11 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         on the training inputs: the convergence check; an entry no draw moves counts 1.0;
         NaN below 4 draws), ``r_hat_max``, ``ess_min``,
         ``ess_median`` (weight space, ``pyro.ops.stats``; symmetric modes keep weight-space
-        R-hat high on a BNN), ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth``
-        (sampling iterations).
+        R-hat high on a BNN), ``predictive_ess_min`` (the smallest ESS over the predictive
+        probabilities on the training inputs, across chains: function-space ESS, the one
+        that means something for a BNN; entries no draw moves are left out; NaN below 4
+        draws), ``divergences``, ``mean_tree_depth``, ``frac_at_max_depth`` (sampling
+        iterations).
     n_grad_evals_ : int
         Gradient evaluations of the log-joint computed, one per chain per leapfrog step (or
         step-size search step), warmup included; vectorised: the chains of a group times
@@ -112,9 +118,15 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         "sweep": {"smoke": {"num_warmup": 10, "num_samples": 10, "max_tree_depth": 3},
                   "fast": {"num_warmup": 50, "num_samples": 50, "max_tree_depth": 4},
                   "full": {"num_warmup": 50, "num_samples": 50, "max_tree_depth": 5}},
-        "quality": {"smoke": {"num_warmup": 20, "num_samples": 20, "max_tree_depth": 3},
-                    "fast": {"num_warmup": 100, "num_samples": 100, "max_tree_depth": 5},
-                    "full": {"num_warmup": 300, "num_samples": 300, "max_tree_depth": 6}},
+        # quality cells: two chains or more, so the predictive R-hat compares chains (the
+        # vectorised sampler batches them in one process, one core: cheaper per chain than
+        # a lone chain on Pyro's kernel)
+        "quality": {"smoke": {"num_warmup": 20, "num_samples": 20, "max_tree_depth": 3,
+                              **_QUALITY_CHAINS},
+                    "fast": {"num_warmup": 100, "num_samples": 100, "max_tree_depth": 5,
+                             **_QUALITY_CHAINS},
+                    "full": {"num_warmup": 300, "num_samples": 300, "max_tree_depth": 6,
+                             "num_chains": 4, "chain_method": "vectorized", "n_jobs": 1}},
     }
 
     @classmethod
@@ -125,7 +137,7 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         out["num_warmup"] = max(1, round(warmup * factor))
         return out
 
-    def __init__(self, hidden_sizes=(), activation="tanh", prior_scale=1.0, num_warmup=200,
+    def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_warmup=200,
                  num_samples=200, num_chains=1, max_tree_depth=8, target_accept_prob=0.8,
                  random_state=None, device="cpu", num_predictive_samples=None, n_jobs=None,
                  chain_method="parallel"):
@@ -176,9 +188,12 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         self.diagnostics_ = self._diagnostics(stacked, steps,
                                               sum(r.divergences for r in results))
         proba = net.proba_samples(self.spec_, self._samples, x)
-        self.diagnostics_["predictive_r_hat_max"] = float("nan") if self.num_samples < 4 \
-            else float(predictive_r_hat(proba.reshape(self.num_chains, self.num_samples,
-                                                      *proba.shape[1:])).max())
+        per_chain = proba.reshape(self.num_chains, self.num_samples, *proba.shape[1:])
+        few = self.num_samples < 4
+        self.diagnostics_["predictive_r_hat_max"] = float("nan") if few \
+            else float(predictive_r_hat(per_chain).max())
+        self.diagnostics_["predictive_ess_min"] = float("nan") if few \
+            else predictive_ess_min(per_chain)
         self._warn_if_unhealthy(_stuck_chains(stacked))
 
     def _diagnostics(self, stacked: torch.Tensor, steps: list[int], divergences: int) -> dict:

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from bnncompare.data import load_dataset
+from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.reference import find_reference
 from bnncompare.report.complexity import DRIFT_B_TOL, MAX_WIDTH, exponent_table
 from bnncompare.report.devices import check_devices, cpu_vs_gpu_figure, cpu_vs_gpu_table
@@ -56,7 +57,8 @@ CAPTIONS = {
                     "is faster); the comparison a change of the machine's speed between "
                     "rows cannot move",
     "diagnostics": "Convergence of the methods that record diagnostics (flagged: predictive "
-                   "R-hat > 1.1, or weight-space R-hat where no predictive one is recorded, or "
+                   f"R-hat > {R_HAT_LIMIT}, or weight-space R-hat where no predictive one is "
+                   "recorded, or "
                    "divergences > 0). Weight-space R-hat is shown but not judged: permutation "
                    "and sign symmetries put every chain of a BNN in a different, equivalent "
                    "mode, so it stays high even when the predictive has converged",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.report.method_meta import label_of, method_order
 from bnncompare.report.replicates import SEED_COLUMN, seed_summary, with_seeds
 
@@ -26,8 +27,6 @@ _METRICS = ["fit_s", "tv_test", "tv_ood", "nll", "accuracy", "ood_auroc"]
 _COLUMNS = ["machine", "dataset", "method", "budget", "factor", "budget_setting",
             *(c for m in _METRICS for c in (m, f"{m}_lo", f"{m}_hi")), "n_grad_evals",
             "n_seeds", "converged"]
-#: function-space R-hat above this, or any divergence, marks a point as unconverged
-R_HAT_LIMIT = 1.1
 
 
 def _factor(label: object) -> float:

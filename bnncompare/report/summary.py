@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.report.complexity import B_MAX, DRIFT_B_TOL, MAX_WIDTH
 from bnncompare.report.curves import front_headline
 from bnncompare.report.devices import speedup_line
@@ -191,12 +192,12 @@ def _diagnostic_lines(diag: pd.DataFrame) -> list[str]:
         r_hat = int(flagged["flag"].str.contains("R-hat").sum())
         div = int(flagged["flag"].str.contains("divergences").sum())
         if flagged.empty:
-            lines.append(f"{_name(method)} diagnostics: all {len(rows)} fits have R-hat <= 1.1 "
-                         "and no divergences.")
+            lines.append(f"{_name(method)} diagnostics: all {len(rows)} fits have R-hat <= "
+                         f"{R_HAT_LIMIT} and no divergences.")
         else:
             lines.append(f"{_name(method)} diagnostics: {len(flagged)} of {len(rows)} fits "
-                         f"flagged ({r_hat} with R-hat > 1.1, {div} with divergences); see "
-                         "tables/diagnostics.md.")
+                         f"flagged ({r_hat} with R-hat > {R_HAT_LIMIT}, {div} with divergences); "
+                         "see tables/diagnostics.md.")
     return lines
 
 

@@ -13,6 +13,7 @@ import statistics
 import numpy as np
 import pandas as pd
 
+from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.report.curves import curve_points, pareto_table
 from bnncompare.report.method_meta import method_order
 from bnncompare.report.replicates import seed_summary
@@ -35,7 +36,6 @@ __all__ = [
     "uncertainty_table",
 ]
 
-R_HAT_LIMIT = 1.1
 #: scores against a stored reference posterior (``bnncompare.reference``); a table shows
 #: those recorded
 REFERENCE_COLUMNS = ("tv_test", "tv_ood", "agreement_test", "agreement_ood")

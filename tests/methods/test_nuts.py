@@ -16,7 +16,7 @@ from roundoff import EPS32, assert_within, mean_bound, proba_bound
 from bnncompare import NUTSClassifier, net
 from bnncompare.methods._nuts import FlatNUTS
 from bnncompare.methods._potential import ManualGradPotential, value_and_grad
-from bnncompare.methods.convergence import R_HAT_LIMIT, predictive_r_hat
+from bnncompare.methods.convergence import R_HAT_LIMIT, predictive_ess_min, predictive_r_hat
 from bnncompare.methods.nuts import _stuck_chains, make_potential
 from bnncompare.net import MLPSpec
 
@@ -24,7 +24,7 @@ from bnncompare.net import MLPSpec
 # so that no spec changes with the estimators' defaults
 NET = {"hidden_sizes": (), "activation": "tanh"}
 DIAGNOSTIC_KEYS = {"r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
-                   "frac_at_max_depth", "predictive_r_hat_max"}
+                   "frac_at_max_depth", "predictive_r_hat_max", "predictive_ess_min"}
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +265,7 @@ def test_fewer_than_four_draws_give_nan_diagnostics_not_a_crash(iris):
         est.fit(iris.x_train, iris.y_train)
     assert np.isnan(est.diagnostics_["r_hat_max"]) and np.isnan(est.diagnostics_["ess_min"])
     assert np.isnan(est.diagnostics_["predictive_r_hat_max"])
+    assert np.isnan(est.diagnostics_["predictive_ess_min"])
     assert est.predict_proba(iris.x_test).shape == (len(iris.x_test), 3)
 
 
@@ -328,3 +329,31 @@ def test_parallel_chains_are_bit_identical_to_sequential(data):
 def test_n_jobs_must_be_positive(data):
     with pytest.raises(ValueError, match="n_jobs"):
         NUTSClassifier(n_jobs=0).fit(*data)
+
+
+def test_predictive_ess_of_iid_chains_is_their_draw_count():
+    # 4 chains x 500 iid draws: ESS ~ 2000 for every entry (sd of the estimate ~ a few %)
+    ess = predictive_ess_min(_gaussian_chains([0.0] * 4))
+    assert 0.75 * 2000 < ess < 1.25 * 2000
+
+
+def test_predictive_ess_of_sticky_chains_is_far_smaller():
+    """Each draw repeated 20 times: 2000 draws worth about 100 independent ones."""
+    sticky = _gaussian_chains([0.0] * 4, draws=25).repeat_interleave(20, dim=1)
+    assert predictive_ess_min(sticky) < 200
+
+
+def test_predictive_ess_leaves_out_entries_no_draw_moves():
+    proba = _gaussian_chains([0.0] * 2)
+    pinned = proba.clone()
+    pinned[..., 0, :] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    moving = predictive_ess_min(proba[..., 1:, :])
+    assert predictive_ess_min(pinned) == pytest.approx(moving)
+    assert np.isnan(predictive_ess_min(torch.ones(2, 10, 3, 2)))
+
+
+def test_predictive_ess_of_the_fit_is_over_its_own_draws(healthy, data):
+    est, _ = healthy
+    proba = torch.as_tensor(est.predict_proba_samples(data[0])).reshape(2, 100, 20, 3)
+    assert est.diagnostics_["predictive_ess_min"] == pytest.approx(
+        predictive_ess_min(proba), rel=1e-5)
