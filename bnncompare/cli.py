@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["main"]
@@ -35,7 +36,12 @@ def _parser() -> argparse.ArgumentParser:
                           "default: $BNNCOMPARE_PROFILE or fast")
     run.add_argument("--methods", default=None,
                      help="comma-separated registered methods to run (default: all)")
-    run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    run.add_argument("--out", type=Path, default=None,
+                     help="results folder (default: a new runs/<profile>-<YYYYmmdd-HHMMSS>/; "
+                          "--out results regenerates the committed showcase)")
+    run.add_argument("--seeds", type=int, default=None,
+                     help="method seeds per quality cell, the same for every method "
+                          "(default: the profile's: smoke 1, fast 3, full 5)")
     run.add_argument("-k", dest="keyword", help="only benchmarks matching this pytest -k")
     run.add_argument("--no-report", action="store_true", help="skip rendering the report")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -113,7 +119,7 @@ def _report(runs: list[Path], out: Path, *, normalise: bool = False) -> int:
     from bnncompare.report import build_report
 
     build_report(runs, out, normalise=normalise)
-    print(f"report written to {out}/ (README.md, tables/, figures/)")
+    print(f"report written to {out}/ (README.md, findings.md, tables/, figures/)")
     return 0
 
 
@@ -121,7 +127,9 @@ def _run(args) -> int:
     from bnncompare.profiles import default_profile_name, get_profile
     from bnncompare.sweep import run_sweep
 
-    profile = get_profile(args.profile or default_profile_name(), args.methods)
+    profile = get_profile(args.profile or default_profile_name(), args.methods, args.seeds)
+    if args.out is None:
+        args.out = new_run_dir(profile.name)
     if args.device == "cuda":
         import torch
 
@@ -147,6 +155,19 @@ def _run(args) -> int:
         return _fail("run", f"{result.failed} benchmark(s) failed; the cells that finished "
                             f"are in {result.json_path}")
     return 0 if args.no_report else _report([result.json_path], args.out)
+
+
+def new_run_dir(profile: str, root: Path = Path("runs")) -> Path:
+    """A folder of its own for a new run: ``runs/<profile>-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3``
+    ... when one started the same second), so a run never overwrites the committed
+    ``results/`` or an earlier run. ``runs/`` is git-ignored."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = root / f"{profile}-{stamp}"
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = root / f"{profile}-{stamp}-{n}"
+    return folder
 
 
 def _reference(args, argv: list[str]) -> int:

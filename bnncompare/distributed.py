@@ -67,9 +67,10 @@ def run_shard(spec: dict) -> dict:
         out, skipped = Path(tmp) / "shard.json", Path(tmp) / "skipped.txt"
         cmd = benchmark_command(spec["profile"], spec["methods"], out,
                                 targets=spec["nodeids"], rootdir=bench.parent,
-                                device=spec["device"], extra=["-q", "-p", "bnncompare.shards"])
+                                device=spec["device"], seeds=spec.get("seeds"),
+                                extra=["-q", "-p", "bnncompare.shards"])
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               shards.SKIPPED_ENV: str(skipped)}
+               shards.SKIPPED_ENV: str(skipped), shards.SHARD_ENV: spec["shard"]}
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True, env=env,
                               preexec_fn=_die_with_parent, check=False)
         doc = benchjson.read_doc(out, allow_empty=True)  # None: no benchmark ran
@@ -159,7 +160,8 @@ def run_distributed(profile: Profile, out: Path, *, keyword: str | None = None,
                                   measured=measured)
         log(f"running {sum(len(s.nodeids) for s in plan)} benchmark cells in {len(plan)} "
             f"shards on {n_workers} Dask workers")
-        run = {"profile": profile.name, "methods": list(profile.method_names), "device": device}
+        run = {"profile": profile.name, "methods": list(profile.method_names), "device": device,
+               "seeds": profile.n_seeds}
         return _drive(client, distributed, plan, calibration, bench, run, raw, profile, log)
     finally:
         _close(client)

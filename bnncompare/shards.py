@@ -7,6 +7,12 @@ and their expected costs, so the same cells always give the same shards. Each sh
 :func:`bnncompare.sweep.benchmark_args`) that also runs the three calibration items
 (conftest places them first, halfway and last), so each shard's timings can be normalised by
 its own machine's calibration.
+
+The same module is the shards' pytest plugin (``-p bnncompare.shards``): it dumps the
+collected items for the driver, logs skipped cells, and has one test hook, for the driver's
+retry: ``BNNCOMPARE_FAIL_SHARDS=s0,s0.retry1`` in a worker's environment makes every
+non-calibration cell of those shards (the first attempt ``s0``, its retry ``s0.retry1``) fail,
+as cells that crash would.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ __all__ = ["CALIBRATION", "Item", "Shard", "collect_items", "estimate_cost", "ma
 CALIBRATION = "test_calibration"
 _COLLECT_ENV = "BNNCOMPARE_COLLECT_JSON"
 SKIPPED_ENV = "BNNCOMPARE_SKIPPED_LOG"
+#: the name of the shard a pytest process runs (``s0``, ``s0.retry1``), set by the driver
+SHARD_ENV = "BNNCOMPARE_SHARD"
+#: test hook: comma-separated shard names whose non-calibration cells fail on purpose
+FAIL_ENV = "BNNCOMPARE_FAIL_SHARDS"
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,17 @@ def pytest_runtest_logreport(report):
             log.write(report.nodeid + "\n")
 
 
+def pytest_runtest_setup(item):
+    """Plugin hook, the test hook of the driver's retry: in a shard named in
+    ``$BNNCOMPARE_FAIL_SHARDS``, every cell but calibration fails in setup (the shard still
+    calibrates and writes its JSON, as a shard whose cells crash does), so a test can fail a
+    shard's first attempt only, or its retry too, without killing anything at random."""
+    shard = os.environ.get(SHARD_ENV)
+    if shard and shard in os.environ.get(FAIL_ENV, "").split(","):
+        if getattr(item, "originalname", None) != CALIBRATION:
+            raise RuntimeError(f"{FAIL_ENV}: shard {shard} fails its cells on purpose")
+
+
 def collect_items(bench: Path, profile: Profile, *, keyword: str | None = None,
                   device: str = "cpu") -> list[Item]:
     """The benchmarks ``pytest benchmarks --profile ... [-k keyword]`` would run, collected in
@@ -82,6 +103,7 @@ def collect_items(bench: Path, profile: Profile, *, keyword: str | None = None,
         select = f"({keyword}) or {CALIBRATION}" if keyword else None
         cmd = benchmark_command(profile.name, profile.method_names, targets=[str(bench)],
                                 rootdir=bench.parent, device=device, keyword=select,
+                                seeds=profile.n_seeds,
                                 extra=["--collect-only", "-q", "-p", "bnncompare.shards"])
         proc = subprocess.run(cmd, cwd=bench.parent, capture_output=True, text=True,
                               env={**os.environ, _COLLECT_ENV: str(dump)}, check=False)

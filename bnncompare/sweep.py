@@ -50,7 +50,7 @@ def benchmarks_dir() -> Path:
 def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path=None, *,
                    targets: Sequence[str] = ("benchmarks",), rootdir=None,
                    device: str | None = None, keyword: str | None = None,
-                   extra: Sequence[str] = ()) -> list[str]:
+                   seeds: int | None = None, extra: Sequence[str] = ()) -> list[str]:
     """The arguments of ``pytest`` that run the benchmarks (what follows ``pytest``).
 
     Parameters
@@ -70,6 +70,8 @@ def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path
         ``--device``; None leaves it out (the conftest's default, ``cpu``).
     keyword : str, optional
         ``-k``.
+    seeds : int, optional
+        ``--seeds``: method seeds per quality cell; None leaves it out (the profile's own).
     extra : sequence of str
         Further arguments, last (``-q``, ``--collect-only``, plugins).
 
@@ -84,6 +86,7 @@ def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path
     args += ["--profile", profile] if profile else []
     args += ["--methods", ",".join(methods)] if methods else []
     args += ["--device", device] if device else []
+    args += ["--seeds", str(seeds)] if seeds is not None else []
     # two arguments, not --benchmark-json=PATH: .ci/gate's tests read the path that follows
     args += ["--benchmark-json", str(json_path)] if json_path is not None else []
     args += ["-k", keyword] if keyword else []
@@ -146,7 +149,7 @@ def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None,
     # the progress plugin replaces pytest's terminal output (and its -ra addopt)
     args = benchmark_args(profile.name, profile.method_names, tmp, targets=[str(bench)],
                           rootdir=bench.parent, device=device, keyword=keyword,
-                          extra=["-p", "no:terminal"])
+                          seeds=profile.n_seeds, extra=["-p", "no:terminal"])
     progress = _Progress()
     code = pytest.main(args, plugins=[progress])
     return _keep_results(tmp, raw, profile.name, code, progress.failed)
