@@ -1,5 +1,9 @@
 """Whether two runs are comparable (bnncompare.gate.checks): work counters, benchmark
-identity and layouts, profiles, CPU models."""
+identity and layouts, profiles, CPU models.
+
+A ``same`` verdict here is the evidence that two benchmarks were matched, so the runs compared
+are measured in one moment (see gate_runs): there, an unchanged benchmark's ratio is ~1.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from gate_runs import (
+    BASE_MOMENT,
     NAMES,
     VERSIONS,
     layout,
@@ -56,15 +61,13 @@ def test_changed_work_different_seed_is_not_comparable(tmp_path):
     assert "seed 0 vs 1" in row["work_note"]
 
 
-
 # --------------------------------------------------------------------------- identity
-
 
 
 def test_two_runs_of_one_profile_match_every_benchmark_by_workload(tmp_path):
     cells = layout()
-    a = write_layout(tmp_path / "a.json", cells, seed=1)
-    b = write_layout(tmp_path / "b.json", cells, seed=2)
+    a = write_layout(tmp_path / "a.json", cells, seed=BASE_MOMENT)
+    b = write_layout(tmp_path / "b.json", cells, seed=2, moment=BASE_MOMENT)
     result = gate.compare_runs(a, b)
     assert len(result.rows) == len(cells)
     assert {r["verdict"] for r in result.rows} == {"same"}
@@ -72,8 +75,8 @@ def test_two_runs_of_one_profile_match_every_benchmark_by_workload(tmp_path):
 
 
 def test_a_nuts_setting_no_longer_renames_nn_benchmarks(tmp_path, capsys):
-    a = write_layout(tmp_path / "a.json", layout(nuts_draws=50), seed=1)
-    b = write_layout(tmp_path / "b.json", layout(nuts_draws=100), seed=2)
+    a = write_layout(tmp_path / "a.json", layout(nuts_draws=50), seed=BASE_MOMENT)
+    b = write_layout(tmp_path / "b.json", layout(nuts_draws=100), seed=2, moment=BASE_MOMENT)
     # The same names over different work: refused, naming the benchmark and the change.
     assert gate.main([str(a), str(b)]) == 2
     err = capsys.readouterr().err
@@ -97,8 +100,8 @@ def test_node_ids_do_not_identify_benchmarks(tmp_path):
     # Same params and workload under another node id (a renamed file): still one benchmark.
     cells = layout()
     moved = [{**c, "fullname": c["fullname"].replace("benchmarks/", "bench/")} for c in cells]
-    a = write_layout(tmp_path / "a.json", cells, seed=1)
-    b = write_layout(tmp_path / "b.json", moved, seed=2)
+    a = write_layout(tmp_path / "a.json", cells, seed=BASE_MOMENT)
+    b = write_layout(tmp_path / "b.json", moved, seed=2, moment=BASE_MOMENT)
     assert {r["verdict"] for r in gate.compare_runs(a, b).rows} == {"same"}
 
 
@@ -112,14 +115,15 @@ def test_runs_of_different_profiles_exit_2(tmp_path, capsys):
 
 
 def test_old_files_without_workload_match_by_params_and_say_so(base, tmp_path):
-    result = gate.compare_runs(base, make_run(tmp_path / "new.json", seed=2))
+    result = gate.compare_runs(base, make_run(tmp_path / "new.json", seed=2,
+                                              moment=BASE_MOMENT))
     assert {r["verdict"] for r in result.rows} == {"same"}
     assert "BASE and NEW recorded no workload: benchmarks matched by params only" in (
         result.notes)
 
 
 def test_require_shared_workload_refuses_a_base_of_another_layout(base, tmp_path):
-    new = write_layout(tmp_path / "new.json", layout())
+    new = write_layout(tmp_path / "new.json", layout(), seed=0)
     with pytest.raises(gate.GateInputError, match="share no benchmark workload"):
         gate.compare_runs(base, new, require_shared_workload=True)
     # workloads on one side only: refused even without the option (params would match
@@ -128,17 +132,16 @@ def test_require_shared_workload_refuses_a_base_of_another_layout(base, tmp_path
         gate.compare_runs(base, new)
     with pytest.raises(gate.GateInputError, match=r"base\.json records none"):
         gate.compare_runs(new, base)
-    same = write_layout(tmp_path / "same.json", layout(), seed=3)
+    same = write_layout(tmp_path / "same.json", layout(), seed=3, moment=0)  # new's moment
     assert gate.compare_runs(same, new, require_shared_workload=True).passed
     # Two runs that both predate workloads still match by params, as they always did.
-    old = make_run(tmp_path / "old.json", seed=2)
+    old = make_run(tmp_path / "old.json", seed=2, moment=BASE_MOMENT)
     assert gate.compare_runs(base, old, require_shared_workload=True).passed
     # Nothing in common at all: refused.
     other = write_layout(tmp_path / "other.json",
                          [{**c, "params": {**c["params"], "hidden": "8"}} for c in layout()])
     with pytest.raises(gate.GateInputError, match=r"share no benchmark workload$"):
         gate.compare_runs(other, new, require_shared_workload=True)
-
 
 
 # --------------------------------------------------------------------------- CPU models

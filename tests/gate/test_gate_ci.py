@@ -1,4 +1,8 @@
-"""``.ci/gate`` end to end on a scratch repository whose "benchmarks" copy a committed run."""
+"""``.ci/gate`` end to end on a scratch repository whose "benchmarks" copy a committed run.
+
+Every "run" of a commit is then that commit's file, so each pair repeats the same comparison:
+these test the script's plumbing, with BASE and HEAD files measured in one moment (see
+gate_runs) so that the verdict is the change the test made."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from pathlib import Path
 
 from gate_runs import (
+    BASE_MOMENT,
     layout,
     make_run,
     write_layout,
@@ -83,9 +88,9 @@ def _run_gate(repo, fake, order_log=None):
 
 def test_ci_gate_measures_the_recorded_base_against_head(tmp_path):
     cells = layout()
-    base = write_layout(tmp_path / "b.json", cells, seed=1)
-    slow = write_layout(tmp_path / "s.json", cells, seed=2, factor={c["fullname"]: 2.0
-                                                                   for c in cells})
+    base = write_layout(tmp_path / "b.json", cells, seed=BASE_MOMENT)
+    slow = write_layout(tmp_path / "s.json", cells, seed=2, moment=BASE_MOMENT,
+                        factor={c["fullname"]: 2.0 for c in cells})
     repo, fake, base_sha = _gate_repo(tmp_path, base, slow)
     order = tmp_path / "order.txt"
     rc, out = _run_gate(repo, fake, order)
@@ -101,8 +106,8 @@ def test_ci_gate_measures_the_recorded_base_against_head(tmp_path):
 
 def test_ci_gate_passes_unchanged_code(tmp_path):
     cells = layout()
-    base = write_layout(tmp_path / "b.json", cells, seed=1)
-    same = write_layout(tmp_path / "h.json", cells, seed=2)
+    base = write_layout(tmp_path / "b.json", cells, seed=BASE_MOMENT)
+    same = write_layout(tmp_path / "h.json", cells, seed=2, moment=BASE_MOMENT)
     repo, fake, _ = _gate_repo(tmp_path, base, same)
     rc, out = _run_gate(repo, fake)
     assert rc == 0, out

@@ -1,5 +1,10 @@
 """Known answers of the paired verdict rule (bnncompare.gate.paired): BASE and NEW runs
-judged pair by pair on raw times."""
+judged pair by pair on raw times.
+
+These test the rule's arithmetic: a pair's two runs are measured in one moment of the machine
+(one ``moment`` per pair, see gate_runs), different pairs in different moments. How the rule
+fares when a pair's runs are two moments is test_gate_noise.py's subject.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,15 @@ from bnncompare import gate
 
 
 def _pairs(tmp_path, factors, cells=None):
-    """Write one BASE and one NEW run per pair; ``factors[i]`` scales pair i's NEW run
-    (a float for every cell, or {fullname: float})."""
+    """Write one BASE and one NEW run per pair, pair i in moment 10 + i; ``factors[i]``
+    scales pair i's NEW run (a float for every cell, or {fullname: float})."""
     cells = cells or layout()
     bases, news = [], []
     for i, factor in enumerate(factors):
         factor = factor if isinstance(factor, dict) else {c["fullname"]: factor for c in cells}
         bases.append(write_layout(tmp_path / f"b{i}.json", cells, seed=10 + i))
-        news.append(write_layout(tmp_path / f"n{i}.json", cells, seed=20 + i, factor=factor))
+        news.append(write_layout(tmp_path / f"n{i}.json", cells, seed=20 + i, moment=10 + i,
+                                 factor=factor))
     return bases, news
 
 
@@ -64,9 +70,9 @@ def test_paired_compares_raw_times_within_each_pair(tmp_path):
     # comparison, and every pair ratio is ~1.
     cells = layout()
     bases = [write_layout(tmp_path / f"b{i}.json", cells, seed=10 + i) for i in range(2)]
-    news = [write_layout(tmp_path / "n0.json", cells, seed=20),
-            write_layout(tmp_path / "n1.json", cells, seed=21, machine=2.0, gemm=2.0,
-                         factor={c["fullname"]: 0.5 for c in cells})]
+    news = [write_layout(tmp_path / "n0.json", cells, seed=20, moment=10),
+            write_layout(tmp_path / "n1.json", cells, seed=21, moment=11, machine=2.0,
+                         gemm=2.0, factor={c["fullname"]: 0.5 for c in cells})]
     result = gate.compare_runs(bases, news, paired=True)
     assert result.pair_geomeans == pytest.approx([1.0, 1.0], abs=0.03)
     assert result.geomean == pytest.approx(1.0, abs=0.03)
