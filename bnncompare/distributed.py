@@ -56,7 +56,8 @@ def _die_with_parent() -> None:
 
 def run_shard(spec: dict) -> dict:
     """Run one shard on this Dask worker; its pytest-benchmark JSON (None if nothing ran),
-    exit code and the last lines of its output."""
+    exit code and the last lines of its output. The shard's pytest finds its name in
+    ``$BNNCOMPARE_SHARD`` (:data:`bnncompare.shards.SHARD_ENV`)."""
     from distributed import get_worker
 
     worker = get_worker()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -165,71 +162,84 @@ def test_two_local_workers_run_a_sharded_slice_and_the_report_renders(tmp_path):
     assert (tmp_path / "README.md").is_file()
 
 
-def _kill_a_busy_worker(address: str, killed: list) -> None:
-    """SIGKILL the first worker seen running a shard, a second after it started."""
-    import distributed
-
-    with distributed.Client(address) as client:
-        pids = client.run(os.getpid)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            busy = [w for w, keys in client.processing().items() if keys]
-            if busy:
-                time.sleep(1.0)
-                os.kill(pids[busy[0]], signal.SIGKILL)
-                killed.append(busy[0])
-                return
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """Two one-thread worker processes on 127.0.0.1; the scheduler never reruns a task itself
-    (the driver's one retry is under test)."""
+@contextlib.contextmanager
+def _local_cluster(**env):
+    """Two one-thread worker processes on 127.0.0.1 with ``env`` in their environment (what
+    each shard's pytest inherits); the scheduler never reruns a task itself (the driver's one
+    retry is under test)."""
     import dask
     import distributed
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None) as local:
+                                     host="127.0.0.1", dashboard_address=None,
+                                     env=env) as local:
         yield local
 
 
-@needs_dask
-@pytest.mark.slow
-def test_a_killed_worker_shard_is_retried_or_named_missing(tmp_path, cluster):
+# The smoke profile's three NN cells pack into two shards by expected cost: s0 holds the
+# costliest cell alone, s1 the other two (longest-processing-time first is deterministic).
+S0_CELL = "test_fit_vs_n_train[synthetic-nn-n1000-16x16]"
+
+
+def _run_with_failing(failing: str, tmp_path):
+    """The sliced sweep on a fresh cluster whose shards named in ``failing`` fail their cells
+    (the shards plugin's test hook); the result, the merged run and the driver's log."""
     from bnncompare.distributed import run_distributed
 
-    killed: list = []
-    killer = threading.Thread(target=_kill_a_busy_worker,
-                              args=(cluster.scheduler_address, killed))
-    killer.start()
-    result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
-                             scheduler=cluster.scheduler_address, n_shards=2,
-                             log=lambda _: None)
-    killer.join()
-    assert killed, "no worker was seen busy"
-    run = json.loads(result.json_path.read_text())
-    names = [s["shard"] for s in run["machine_info"]["sharding"]["shards"]]
-    if result.missing:  # the retry failed too: named, and the rest kept in the partial file
-        assert result.json_path.name == "smoke.partial.json"
-        assert {m.split("::")[-1] for m in result.missing} <= CELLS
-    else:
-        assert any(".retry1" in n for n in names), names
-        _check_merged(result.json_path)
+    lines: list[str] = []
+    with _local_cluster(**{shards.FAIL_ENV: failing}) as cluster:
+        result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
+                                 scheduler=cluster.scheduler_address, n_shards=2,
+                                 log=lines.append)
+    return result, json.loads(result.json_path.read_text()), lines
+
+
+def _shard_of_cell(run: dict) -> dict:
+    return {b["name"]: b["extra_info"]["shard"] for b in run["benchmarks"]
+            if b["group"] != "calibration"}
 
 
 @needs_dask
 @pytest.mark.slow
-def test_ctrl_c_keeps_the_shards_that_finished(tmp_path, cluster):
+def test_a_failed_shard_is_retried_and_its_cells_kept(tmp_path):
+    result, run, lines = _run_with_failing("s0", tmp_path)  # the first attempt fails only
+    assert not result.missing and result.json_path.name == "smoke.json", lines
+    assert "shard s0: 1 cell(s) unfinished; retrying them once" in lines
+    _check_merged(result.json_path)  # every cell once, every shard that ran calibrated
+    shards_ran = {s["shard"]: s for s in run["machine_info"]["sharding"]["shards"]}
+    assert set(shards_ran) == {"s0", "s1", "s0.retry1"}
+    # the failed attempt is on record (its calibration, no cell, pytest's failure exit)
+    assert shards_ran["s0"]["cells"] == 0 and shards_ran["s0"]["returncode"] == 1
+    assert _shard_of_cell(run)[S0_CELL] == "s0.retry1"
+    assert run["machine_info"]["sharding"]["missing"] == []
+
+
+@needs_dask
+@pytest.mark.slow
+def test_a_shard_whose_retry_fails_too_is_named_missing_and_the_rest_kept(tmp_path):
+    result, run, lines = _run_with_failing("s0,s0.retry1", tmp_path)
+    assert [m.split("::")[-1] for m in result.missing] == [S0_CELL], lines
+    assert result.json_path.name == "smoke.partial.json"
+    assert run["machine_info"]["sharding"]["missing"] == list(result.missing)
+    # the other shard's cells are kept, once each, from s1
+    assert _shard_of_cell(run) == dict.fromkeys(CELLS - {S0_CELL}, "s1")
+    shards_ran = {s["shard"]: s["cells"] for s in run["machine_info"]["sharding"]["shards"]}
+    assert shards_ran == {"s0": 0, "s1": 2, "s0.retry1": 0}
+
+
+@needs_dask
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_shards_that_finished(tmp_path):
     from bnncompare.distributed import run_distributed
 
     def log(line: str) -> None:  # Ctrl-C as the first shard's result arrives
         if " on worker " in line:
             raise KeyboardInterrupt
 
-    result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
-                             scheduler=cluster.scheduler_address, n_shards=2, log=log)
+    with _local_cluster() as cluster:
+        result = run_distributed(SMOKE.with_methods("nn"), tmp_path, keyword=KEYWORD,
+                                 scheduler=cluster.scheduler_address, n_shards=2, log=log)
     assert result.interrupted and result.json_path.name == "smoke.partial.json"
     run = json.loads(result.json_path.read_text())
     cells = [b["name"] for b in run["benchmarks"] if b["group"] != "calibration"]
