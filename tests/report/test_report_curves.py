@@ -137,9 +137,12 @@ def test_curve_figure_draws_each_method_and_the_front(curve_json):
     np.testing.assert_allclose(steps[0].get_xdata(), [0.2, 0.4, 3.0, 5.0, 20.0, 45.0])
     np.testing.assert_allclose(steps[0].get_ydata(), [0.05, 0.04, 0.03, 0.02, 0.01, 0.01])
     # one line per method through its budgets; the plugin's 0 grad evals drop out on the right
-    curves = [ln for ln in seconds.lines if ln.get_marker() == "o"]
-    assert [len(ln.get_xdata()) for ln in curves] == [3, 2, 2, 1]
-    assert [len(ln.get_xdata()) for ln in work.lines if ln.get_marker() == "o"] == [3, 2, 2]
+    def filled(ax):
+        return [len(ln.get_xdata()) for ln in ax.lines if ln.get_marker() == "o"
+                and ln.get_markerfacecolor() != "white" and len(ln.get_xdata())]
+
+    assert filled(seconds) == [3, 2, 2, 1]
+    assert filled(work) == [3, 2, 2]
     assert "TV to the reference posterior" in seconds.get_ylabel()
     assert "test NLL" in axes[0].get_ylabel()
 
@@ -186,3 +189,30 @@ def test_fit_table_shows_the_budget_of_curve_cells(curve_json, frame):
     # sorted by axis ("budget" before "none"), then budget: the quality cell has none
     assert first["budget"].fillna("-").tolist() == ["x0.5", "x2", "-"]
     assert "budget" not in fit_table(frame).columns  # a run without curve cells
+
+
+def test_unconverged_points_are_hollow_and_off_the_front(tmp_path):
+    """C's quality cell (the closest point, TV 0.010) diverged: drawn hollow, kept in the
+    Pareto table flagged, never the "closest" answer."""
+    doc = curve_doc()
+    for bench in doc["benchmarks"]:
+        if bench["params"].get("method") == C and "budget" not in bench["params"] \
+                and bench["params"].get("dataset") == "iris":
+            bench["extra_info"]["divergences"] = 3
+    path = tmp_path / "diverged.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    df = load_runs([path])
+    table = pareto_table(curve_points(df))
+    iris = table[table["dataset"] == "iris"]
+    flagged = iris[~iris["converged"].astype(bool)]
+    assert flagged[["method", "budget"]].values.tolist() == [[C, "x1"]]
+    lines = front_headline(table)
+    iris_line = next(li for li in lines if " on iris:" in li)
+    assert "closest overall" in iris_line and f"{METHODS[C].method_label()} x1" not in iris_line
+    fig = curve_figure(df)
+    seconds = [ax for ax in fig.axes if ax.get_title() == "iris: vs fit time"][0]
+    hollow = [ln for ln in seconds.lines if ln.get_marker() == "o"
+              and ln.get_markerfacecolor() == "white" and len(ln.get_xdata())]
+    assert [list(ln.get_xdata()) for ln in hollow] == [[20.0]]
+    steps = [ln for ln in seconds.lines if ln.get_drawstyle() == "steps-post"][0]
+    assert 20.0 not in list(steps.get_xdata())

@@ -58,8 +58,11 @@ def curve_figure(df: pd.DataFrame) -> Figure | None:
     handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="none",
                           markeredgecolor="black", label="ringed: the profile's quality "
                           "setting (x1)"))
+    handles.append(Line2D([], [], ls="none", marker="o", ms=5, markerfacecolor="white",
+                          markeredgecolor="black", label="hollow: not converged (left out "
+                          "of the front)"))
     handles.append(Line2D([], [], color="black", lw=1.2, drawstyle="steps-post",
-                          label="Pareto front: best within that cost"))
+                          label="Pareto front: best within that cost; bars: 95 % over seeds"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
     return fig
 
@@ -70,7 +73,15 @@ def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
     for method in method_order(rows["method"]):
         own = rows[rows["method"] == method].sort_values("factor")
         style = _style(styles, method)
-        ax.plot(own[cost], own[metric], "o-", color=style.color, ms=5, lw=1.2, zorder=3)
+        ax.plot(own[cost], own[metric], "-", color=style.color, lw=1.2, zorder=3)
+        _error_bars(ax, own, cost, metric, style.color)
+        # converged points filled, unconverged (predictive R-hat over the limit, or a
+        # divergence) hollow: shown, never on the front
+        good = own["converged"].astype(bool)
+        ax.plot(own.loc[good, cost], own.loc[good, metric], "o", color=style.color, ms=5,
+                zorder=3)
+        ax.plot(own.loc[~good, cost], own.loc[~good, metric], "o", ms=5, zorder=3,
+                markerfacecolor="white", markeredgecolor=style.color)
         x1 = own[own["budget"] == "x1"]
         ax.scatter(x1[cost], x1[metric], s=60, facecolors="none", edgecolors="black",
                    linewidths=1.2, zorder=4)
@@ -87,8 +98,28 @@ def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+def _error_bars(ax, own: pd.DataFrame, cost: str, metric: str, color: str) -> None:
+    """95 % t-intervals over the method seeds, where a point has two seeds or more: the loss
+    vertically, the fit time horizontally (gradient evaluations are counted, not noisy)."""
+    lo, hi = own.get(f"{metric}_lo"), own.get(f"{metric}_hi")
+    if lo is None or not lo.notna().any():
+        return
+    yerr = np.vstack([(own[metric] - lo).clip(lower=0), (hi - own[metric]).clip(lower=0)])
+    xerr = None
+    if cost == "fit_s" and own.get("fit_s_lo") is not None and own["fit_s_lo"].notna().any():
+        xerr = np.vstack([(own["fit_s"] - own["fit_s_lo"]).clip(lower=0),
+                          (own["fit_s_hi"] - own["fit_s"]).clip(lower=0)])
+    ax.errorbar(own[cost], own[metric], yerr=np.nan_to_num(yerr),
+                xerr=None if xerr is None else np.nan_to_num(xerr), fmt="none",
+                ecolor=color, elinewidth=0.8, capsize=2, alpha=0.7, zorder=2)
+
+
 def _front_steps(ax, rows: pd.DataFrame, cost: str, metric: str, styles) -> None:
-    """The front as a staircase, each step underlaid in the colour of its method."""
+    """The front as a staircase over the converged points, each step underlaid in the
+    colour of its method."""
+    rows = rows[rows["converged"].astype(bool)]
+    if rows.empty:
+        return
     front = rows[pareto_front(rows[cost], rows[metric])].sort_values([cost, metric])
     x_max = float(rows[cost].max()) * 1.5
     x, y = step_front(front[cost], front[metric], x_max)
