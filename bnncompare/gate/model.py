@@ -156,13 +156,16 @@ class GateResult:
     ----------
     rows : list of dict
         One per benchmark (``pandas.DataFrame(result.rows)`` gives a table). Keys:
-        ``fullname``, ``group``, ``verdict`` (slower/faster/same/new/missing),
-        ``ratio`` (normalised median NEW/BASE), ``min_ratio``, ``p_value`` (one-sided, in the
-        direction of the ratio; None when too few rounds), ``base_median_s``,
-        ``new_median_s`` (raw seconds), ``in_geomean``, ``work`` ("", "work changed",
-        "not comparable") and ``work_note`` (the details).
+        ``fullname``, ``name``, ``group``, ``verdict`` (slower/faster/same/new/missing/
+        workload changed), ``ratio`` (normalised median NEW/BASE; with ``paired``, the
+        geometric mean of ``pair_ratios``), ``min_ratio`` (normalised), ``p_value``
+        (one-sided, in the direction of the ratio; None when too few rounds, and always with
+        ``paired``), ``pair_ratios`` (with ``paired``: each pair's ratio of raw medians, None
+        where a pair lacks the benchmark; else empty), ``base_median_s``, ``new_median_s``
+        (raw seconds), ``in_geomean``, ``work`` ("", "work changed", "not comparable") and
+        ``work_note`` (the details).
     geomean : float
-        Geometric mean of the normalised ratios (NaN when no benchmark qualifies).
+        Geometric mean of the rows' ``ratio`` (NaN when no benchmark qualifies).
     geomean_n : int
         How many benchmarks entered the geometric mean.
     geomean_failed : bool
@@ -178,7 +181,7 @@ class GateResult:
     options : dict
         The thresholds used.
     pair_geomeans : list of float
-        With ``paired``: each pair's geometric mean of normalised ratios (empty otherwise).
+        With ``paired``: each pair's geometric mean of its raw ratios (empty otherwise).
     """
 
     rows: list
