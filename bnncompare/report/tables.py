@@ -126,6 +126,9 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
         if col in rows and rows[col].notna().any():
             noise = rows.groupby(["machine", "dataset", "method"], sort=False)[col].first()
             summary = summary.join(noise, on=["machine", "dataset", "method"])
+            # a method whose TV is below the reference's own noise cannot be told from it
+            tv = col.removesuffix("_ref_noise")
+            summary[f"{tv}_within_noise"] = summary[tv] <= summary[col]
     cols = ["machine", "method", "dataset",
             *(c for c in summary.columns if c not in ("machine", "method", "dataset"))]
     return _select(summary, cols, ["machine", "dataset", "method"])
