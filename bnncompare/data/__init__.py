@@ -15,9 +15,10 @@ in the dataset's standardised feature space by :func:`make_ood` and the function
 to.
 
 Modules: :mod:`~bnncompare.data.dataset` (the container), :mod:`~bnncompare.data.registry`
-(names -> loaders, :func:`load_dataset`), :mod:`~bnncompare.data.loaders` (the built-in
-loaders), :mod:`~bnncompare.data.scaling` and :mod:`~bnncompare.data.subsample` (what loaders
-share), :mod:`~bnncompare.data.ood`, :mod:`~bnncompare.data.grid`,
+(names, paths and plug-ins -> loaders, :func:`load_dataset`), :mod:`~bnncompare.data.loaders`
+(the built-in loaders), :mod:`~bnncompare.data.files` (a user's CSV / ``.npz`` file, checked),
+:mod:`~bnncompare.data.scaling` and :mod:`~bnncompare.data.subsample` (what loaders share),
+:mod:`~bnncompare.data.ood`, :mod:`~bnncompare.data.grid`,
 :mod:`~bnncompare.data.validation` (argument checks) and :mod:`~bnncompare.data.streams`
 (random-stream tags).
 """
@@ -25,8 +26,9 @@ share), :mod:`~bnncompare.data.ood`, :mod:`~bnncompare.data.grid`,
 from __future__ import annotations
 
 from bnncompare.data.dataset import Dataset
+from bnncompare.data.files import DataFileError, dataset_from_arrays
 from bnncompare.data.grid import input_grid
-from bnncompare.data.loaders import DEFAULT_ROOT
+from bnncompare.data.loaders import DEFAULT_ROOT, LoadOptions
 from bnncompare.data.ood import (
     OOD_KINDS,
     default_ood_kind,
@@ -36,16 +38,28 @@ from bnncompare.data.ood import (
     noise_images,
     uniform_noise,
 )
-from bnncompare.data.registry import DATASETS, load_dataset
+from bnncompare.data.registry import (
+    DATASETS,
+    ENTRY_POINT_GROUP,
+    available_datasets,
+    find_loader,
+    load_dataset,
+)
 
 __all__ = [
     "DATASETS",
     "DEFAULT_ROOT",
+    "ENTRY_POINT_GROUP",
     "OOD_KINDS",
+    "DataFileError",
     "Dataset",
+    "LoadOptions",
+    "available_datasets",
+    "dataset_from_arrays",
     "default_ood_kind",
     "far_shell",
     "fashion_mnist_ood",
+    "find_loader",
     "input_grid",
     "load_dataset",
     "make_ood",

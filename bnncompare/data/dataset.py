@@ -33,6 +33,9 @@ class Dataset:
     raw_range : tuple of float
         ``(lo, hi)`` range of raw feature values: the pixel format's range for images, the
         training split's overall min and max for tabular data (the default).
+    class_names : tuple or None
+        The original label of each class index, for datasets read from a file or built by
+        :func:`~bnncompare.data.files.dataset_from_arrays` (``("setosa", ...)``); else None.
     """
 
     name: str
@@ -45,6 +48,7 @@ class Dataset:
     scale: np.ndarray | None = None
     image_shape: tuple[int, ...] | None = None
     raw_range: tuple[float, float] | None = None
+    class_names: tuple | None = None
 
     def __post_init__(self) -> None:
         # Coerce once here so every consumer can rely on the documented dtypes.
