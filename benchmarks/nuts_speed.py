@@ -160,7 +160,7 @@ def iris(args) -> None:
 
 
 # iris variants: (n_jobs, chain_method)
-VARIANTS = {"seq": (1, "parallel"), "2proc": (2, "parallel"), "4proc": (4, "parallel"),
+VARIANTS = {"seq": (1, "pyro"), "2proc": (2, "pyro"), "4proc": (4, "pyro"),
             "vec1proc": (1, "vectorized"), "vec2proc": (2, "vectorized")}
 
 
@@ -236,8 +236,8 @@ def main(argv=None) -> None:
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--model-nuts", action="store_true")
     parser.add_argument("--nuts-only", action="store_true")
-    parser.add_argument("--chain-method", default="parallel",
-                        choices=["parallel", "vectorized"], help="profile")
+    parser.add_argument("--chain-method", default="vectorized",
+                        choices=["vectorized", "pyro"], help="profile")
     parser.add_argument("--chains", type=int, default=1, help="profile")
     parser.add_argument("--vec-only", action="store_true",
                         help="only the vectorised NUTS and NumPyro (ratios)")

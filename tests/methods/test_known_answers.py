@@ -108,9 +108,10 @@ def assert_matches_importance_sampling(est, reference, n_draws=1000):
 
 
 @pytest.mark.slow
-def test_nuts_matches_importance_sampling(tiny, reference):
+@pytest.mark.parametrize("chain_method", ["vectorized", "pyro"])  # the default, Pyro's kernel
+def test_nuts_matches_importance_sampling(tiny, reference, chain_method):
     est = bc.NUTSClassifier(**NET, num_warmup=300, num_samples=1000, max_tree_depth=5,
-                            random_state=0).fit(*tiny)
+                            chain_method=chain_method, random_state=0).fit(*tiny)
     assert_matches_importance_sampling(est, reference)
 
 

@@ -310,8 +310,9 @@ def test_predictive_r_hat_of_the_fit_equals_one_over_its_own_draws(healthy, data
 
 
 def test_parallel_chains_are_bit_identical_to_sequential(data):
+    # Pyro's kernel, one chain per process (the vectorised path: test_vnuts)
     kwargs = dict(**NET, num_chains=3, num_warmup=20, num_samples=15, max_tree_depth=3,
-                  random_state=4)
+                  random_state=4, chain_method="pyro")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         sequential = NUTSClassifier(n_jobs=1, **kwargs).fit(*data)
@@ -357,3 +358,22 @@ def test_predictive_ess_of_the_fit_is_over_its_own_draws(healthy, data):
     proba = torch.as_tensor(est.predict_proba_samples(data[0])).reshape(2, 100, 20, 3)
     assert est.diagnostics_["predictive_ess_min"] == pytest.approx(
         predictive_ess_min(proba), rel=1e-5)
+
+
+def test_default_is_vectorized_and_parallel_is_the_old_name_of_pyro(data, monkeypatch):
+    assert NUTSClassifier().chain_method == "vectorized"
+    kwargs = dict(**NET, num_warmup=10, num_samples=8, max_tree_depth=2, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyro = NUTSClassifier(chain_method="pyro", **kwargs).fit(*data)
+        old = NUTSClassifier(chain_method="parallel", **kwargs).fit(*data)
+        # a single chain with n_jobs=None never starts a worker process
+        import bnncompare.methods._pool as pool
+
+        def no_pool(*args, **kwargs):
+            raise AssertionError("a single-chain fit started a process pool")
+
+        monkeypatch.setattr(pool, "ProcessPoolExecutor", no_pool)
+        vec = NUTSClassifier(**kwargs).fit(*data)
+    np.testing.assert_array_equal(pyro.samples_, old.samples_)
+    assert vec.n_batched_grad_calls_ == vec.n_grad_evals_  # one chain: one batch of one
