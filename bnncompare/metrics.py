@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import rankdata
 
+from bnncompare.checks import check_positive_int
+
 __all__ = [
     "EPS",
     "SIMPLEX_TOL",
@@ -248,8 +250,7 @@ def expected_calibration_error(y, proba, n_bins: int = 15) -> float:
     float
         ECE in [0, 1]; 0 means perfectly calibrated at this binning.
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    check_positive_int("n_bins", n_bins)
     y, p = _check_labelled(y, proba)
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y).astype(np.float64)

@@ -8,7 +8,6 @@ draws"); prediction is the one batched forward pass in :mod:`bnncompare.net`.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import time
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
@@ -20,6 +19,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from bnncompare import net
+from bnncompare.checks import (  # re-exported: the checks plug-in methods use
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+    is_int,
+)
 
 __all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_fraction",
            "check_positive_float", "check_positive_int", "fitted_array"]
@@ -28,44 +33,6 @@ __all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_fraction"
 #: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
 PURPOSES = ("test", "demo", "gpu", "sweep", "quality")
 _PER_PROFILE = ("sweep", "quality")
-
-
-# bool is an Integral (True == 1): a flag passed where a count or a rate belongs is refused
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_finite_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and bool(np.isfinite(value))
-
-
-def check_positive_int(name: str, value, *, allow_none: bool = False) -> None:
-    """Raise ``ValueError`` unless ``value`` is a positive int (or None when allowed)."""
-    if value is None and allow_none:
-        return
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_positive_float(name: str, value) -> None:
-    """Raise ``ValueError`` unless ``value`` is a finite number > 0."""
-    if not _is_finite_real(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def check_fraction(name: str, value, *, include_zero: bool = False,
-                   include_one: bool = False) -> None:
-    """Raise ``ValueError`` unless ``value`` is a number between 0 and 1.
-
-    The ends are excluded unless ``include_zero``/``include_one``; the message names the
-    interval, e.g. ``"dropout must be a number in [0, 1), got 1.5"``.
-    """
-    if _is_finite_real(value) and (value >= 0 if include_zero else value > 0) \
-            and (value <= 1 if include_one else value < 1):
-        return
-    interval = f"{'[' if include_zero else '('}0, 1{']' if include_one else ')'}"
-    raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
 
 
 def fitted_array(tensor: torch.Tensor) -> np.ndarray:
@@ -222,7 +189,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         hidden = self.hidden_sizes
-        if not isinstance(hidden, tuple | list) or not all(_is_int(h) and h > 0 for h in hidden):
+        if not isinstance(hidden, tuple | list) or not all(is_int(h) and h > 0 for h in hidden):
             raise ValueError(f"hidden_sizes must be a tuple of positive ints, got {hidden!r}")
         if self.activation not in net.ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(net.ACTIVATIONS)}, "
@@ -339,6 +306,17 @@ class StoredDrawsMixin:
             return samples
         idx = torch.linspace(0, total - 1, num, device=self.device_).round().long()
         return samples[idx]
+
+    def to_arviz(self, X=None):
+        """The stored draws as ArviZ ``InferenceData`` (needs ``pip install 'bnncompare[arviz]'``).
+
+        ``posterior.theta`` (chain, draw, weight); ``sample_stats`` from ``sample_stats_``
+        when the sampler records it; given ``X``, ``posterior_predictive.proba`` (chain, draw,
+        row, class) under every stored draw: the function-space view in which a BNN's chains
+        are judged. See :func:`bnncompare.export.to_inference_data`.
+        """
+        from bnncompare.export import to_inference_data  # ArviZ only when asked for
+        return to_inference_data(self, X)
 
 
 def _check_numeric(X, name: str) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from bnncompare import data, net
+from bnncompare.checks import check_nonnegative_int, check_positive_int
 from bnncompare.reference.chains import BACKENDS, ChainTask, run_chains_dask, run_chains_local
 from bnncompare.reference.diagnostics import TARGETS, diagnose, meets_targets
 from bnncompare.reference.spec import (
@@ -120,11 +121,9 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
         if not numpyro_available():
             raise ValueError("backend 'numpyro' needs the optional 'peers' extra "
                              "(pip install 'bnncompare[peers]')")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    check_nonnegative_int("seed", seed)
     for label, value in (("workers", workers), ("blocks", blocks)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        check_positive_int(label, value)
     if scheduler is not None and workers != 1:
         raise ValueError("give --workers or --scheduler, not both")
     overrides = {"chains": chains, "warmup": warmup, "draws": draws, "depth": depth}
