@@ -210,9 +210,9 @@ def test_unconverged_points_are_hollow_and_off_the_front(tmp_path):
     iris_line = next(li for li in lines if " on iris:" in li)
     assert "closest overall" in iris_line and f"{METHODS[C].method_label()} x1" not in iris_line
     fig = curve_figure(df)
-    seconds = [ax for ax in fig.axes if ax.get_title() == "iris: vs fit time"][0]
+    seconds = next(ax for ax in fig.axes if ax.get_title() == "iris: vs fit time")
     hollow = [ln for ln in seconds.lines if ln.get_marker() == "o"
               and ln.get_markerfacecolor() == "white" and len(ln.get_xdata())]
     assert [list(ln.get_xdata()) for ln in hollow] == [[20.0]]
-    steps = [ln for ln in seconds.lines if ln.get_drawstyle() == "steps-post"][0]
+    steps = next(ln for ln in seconds.lines if ln.get_drawstyle() == "steps-post")
     assert 20.0 not in list(steps.get_xdata())
