@@ -128,6 +128,9 @@ class BatchRun:
     draws: torch.Tensor        # (K, num_samples, P)
     steps: torch.Tensor        # (K, num_samples) leapfrog steps that advanced each chain
     divergences: torch.Tensor  # (K,)
+    diverging: torch.Tensor    # (K, num_samples) bool
+    tree_depth: torch.Tensor   # (K, num_samples) doublings of each draw's trajectory
+    energy: torch.Tensor       # (K, num_samples) float64, Hamiltonian at each draw
     step_size: torch.Tensor    # (K,) after adaptation
     inverse_mass: torch.Tensor  # (K, P)
     calls: int                 # batched potential+gradient calls, warm-up included
@@ -145,8 +148,7 @@ def run_nuts(evaluate, init: torch.Tensor, generators, num_warmup: int, num_samp
     z = init
     pe, grad = kernel.evaluate(z)
     adapter.reset_step_size(z, pe, grad)
-    draws, steps = [], []
-    divergences = torch.zeros(k, dtype=torch.long)
+    draws, stats = [], []
     for t in range(num_warmup + num_samples):
         rand = draw_randoms(generators, p, max_tree_depth, z)
         (z, pe, grad), info = kernel.transition(z, pe, grad, rand)
@@ -154,9 +156,15 @@ def run_nuts(evaluate, init: torch.Tensor, generators, num_warmup: int, num_samp
             adapter.step(t + 1, z, pe, grad, info.accept_prob)
         else:
             draws.append(z)
-            steps.append(info.steps.cpu())
-            divergences += info.diverged.cpu()
-    return BatchRun(torch.stack(draws, 1) if draws else z.new_zeros(k, 0, p),
-                    torch.stack(steps, 1) if steps else torch.zeros(k, 0, dtype=torch.long),
-                    divergences, kernel.step_size.cpu(), kernel.inverse_mass, kernel.calls,
+            stats.append((info.steps, info.diverged, info.tree_depth, info.energy))
+    # per-draw statistics stacked once at the end: (K, num_samples) each
+    if stats:
+        columns = zip(*stats, strict=True)
+        steps, diverging, depth, energy = (torch.stack(c, 1).cpu() for c in columns)
+    else:
+        steps = depth = torch.zeros(k, 0, dtype=torch.long)
+        diverging, energy = torch.zeros(k, 0, dtype=torch.bool), torch.zeros(k, 0)
+    return BatchRun(torch.stack(draws, 1) if draws else z.new_zeros(k, 0, p), steps,
+                    diverging.sum(1), diverging, depth, energy.double(),
+                    kernel.step_size.cpu(), kernel.inverse_mass, kernel.calls,
                     kernel.used.cpu())

@@ -32,7 +32,7 @@ from bnncompare.methods._potential import (
 )
 
 __all__ = ["ChainResult", "ChainSettings", "available_cores", "run_batch", "run_chains",
-           "run_vectorized"]
+           "run_vectorized", "tree_depth"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,12 @@ class ChainResult:
     batched_calls: int | None = None
     used_grad_evals: int | None = None
     batch_size: int = 1  # chains sharing the batched calls
-    step_size: float | None = None  # adapted step size (vectorised path)
+    step_size: float | None = None  # adapted step size
+    # per sampling iteration: diverged, doublings, Hamiltonian at the draw (None: Pyro's
+    # kernel does not expose it)
+    diverging: list[bool] | None = None
+    tree_depth: list[int] | None = None
+    energy: list[float] | None = None
 
     def __post_init__(self):
         if self.batched_calls is None:
@@ -100,7 +105,7 @@ def run_chain(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
         # the kernel's own record (MCMC.diagnostics() would also compute R-hat/ESS again,
         # and fails below 4 draws); it is defined once sampling has started
         if stage == "Sample":
-            kernel_diagnostics.update(kernel.diagnostics())
+            kernel_diagnostics.update(kernel.diagnostics(), step_size=kernel.step_size)
 
     mcmc = MCMC(kernel, num_samples=settings.num_samples, warmup_steps=settings.num_warmup,
                 initial_params={"theta": init.to(x.device)}, disable_progbar=True,
@@ -109,8 +114,19 @@ def run_chain(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
     calls = [c for _, c in marks]
     per_draw = [b - a for a, b, (stage, _) in zip(calls[:-1], calls[1:], marks[1:], strict=True)
                 if stage == "Sample"]
-    return ChainResult(mcmc.get_samples()["theta"].detach(), per_draw,
-                       len(kernel_diagnostics.get("divergences", [])), potential.calls)
+    # Pyro lists the divergent sampling iterations by index (0-based)
+    divergent = set(kernel_diagnostics.get("divergences", []))
+    return ChainResult(mcmc.get_samples()["theta"].detach(), per_draw, len(divergent),
+                       potential.calls, step_size=kernel_diagnostics.get("step_size"),
+                       diverging=[i in divergent for i in range(len(per_draw))],
+                       tree_depth=[tree_depth(n) for n in per_draw])
+
+
+def tree_depth(n_steps: int) -> int:
+    """Doublings of a NUTS trajectory of ``n_steps`` leapfrog steps: depth ``d`` builds
+    ``2**(d-1)`` to ``2**d - 1`` steps (a trajectory stopped inside its last subtree
+    included), so ``d = floor(log2(n_steps)) + 1``; 0 for no step."""
+    return n_steps.bit_length()
 
 
 def _in_processes(fn, calls: list[tuple], n_jobs: int) -> list:
@@ -147,7 +163,9 @@ def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
     # clone(): an inference tensor could not take part in autograd later (e.g. a user's)
     return [ChainResult(run.draws[i].clone(), run.steps[i].tolist(), int(run.divergences[i]),
                         run.calls, run.calls, int(run.used[i]), len(chains),
-                        float(run.step_size[i])) for i in range(len(chains))]
+                        float(run.step_size[i]), run.diverging[i].tolist(),
+                        run.tree_depth[i].tolist(), run.energy[i].tolist())
+            for i in range(len(chains))]
 
 
 def run_vectorized(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,

@@ -74,6 +74,8 @@ class Transition:
     accept_prob: torch.Tensor  # (K,) mean Metropolis acceptance over the built leaves
     steps: torch.Tensor        # (K,) leapfrog steps that advanced the chain
     diverged: torch.Tensor     # (K,) bool
+    tree_depth: torch.Tensor   # (K,) doublings the chain took part in
+    energy: torch.Tensor       # (K,) Hamiltonian H = U + |u|^2 / 2 at the chosen point
 
 
 def _is_turning(r_left: torch.Tensor, r_right: torch.Tensor,
@@ -175,7 +177,8 @@ class BatchedNUTS:
         ``alive`` chains (leaf by leaf, the order of Pyro's recursion).
 
         Returns its last leaf ``(z, u, grad)``, its multinomial proposal
-        ``(z, U, grad)`` and log-weight, its momentum sum, the chains for which it completed
+        ``(z, U, grad)``, the proposal's leaf weight ``H_0 - H``, the subtree's log-weight,
+        its momentum sum, the chains for which it completed
         without U-turn or divergence, and per-leaf records (weights, who built each leaf)
         for the acceptance statistics.
         """
@@ -202,8 +205,8 @@ class BatchedNUTS:
             if ending and i + 1 < 2**depth and not bool(alive.any()):
                 break
         weights_t = torch.stack(weights, 1).nan_to_num(nan=-math.inf)  # (K, leaves)
-        proposal, log_w = _multinomial(leaves, weights_t, uniform)
-        return (z, u, grad), proposal, log_w, r_sum, alive, \
+        proposal, picked_w, log_w = _multinomial(leaves, weights_t, uniform)
+        return (z, u, grad), proposal, picked_w, log_w, r_sum, alive, \
             (weights_t, torch.stack(built, 1))
 
     def transition(self, z, pe, grad, rand: IterationRandoms):
@@ -219,13 +222,14 @@ class BatchedNUTS:
         active = torch.ones_like(energy0, dtype=torch.bool)
         records = []
         state = (z, pe, grad)
+        state_w = torch.zeros_like(energy0)  # H_0 - H of the chosen point (the start: 0)
         step = self.step_size.to(z.dtype).unsqueeze(1)
         for depth in range(self.max_tree_depth):
             go_right = rand.go_right[:, depth]
             to_right = go_right.view(-1, 1, 1)  # per chain, over the (K, 3, P) end stacks
             start = torch.where(to_right, right, left).unbind(1)
             signed = torch.where(go_right.unsqueeze(1), step, -step)
-            end, proposal, sub_w, sub_sum, ok, record = self._subtree(
+            end, proposal, picked_w, sub_w, sub_sum, ok, record = self._subtree(
                 start, signed, depth, energy0, active, rand.leaf[:, depth])
             records.append(record)
             end = torch.stack(end, 1)
@@ -233,16 +237,18 @@ class BatchedNUTS:
             left = torch.where(to_right, left, end)
             accept = ok & (rand.top[:, depth] < (sub_w - log_w).exp())
             state = _select(accept, proposal, state)
+            state_w = torch.where(accept, picked_w, state_w)
             r_sum = r_sum + sub_sum
             log_w = torch.logaddexp(log_w, sub_w)
             active = ok & _not_turning(left[:, 1], right[:, 1], r_sum, self._zero)
             if not bool(active.any()):
                 break
-        return state, self._statistics(records)
+        return state, self._statistics(records, energy0 - state_w)
 
-    def _statistics(self, records) -> Transition:
+    def _statistics(self, records, energy: torch.Tensor) -> Transition:
         """Per chain: leaves built, mean acceptance over them (Pyro's ``sum_accept_probs /
-        num_proposals``), and whether one of them diverged."""
+        num_proposals``), whether one of them diverged, and the doublings it took part in
+        (those whose first leaf it built)."""
         weights = torch.cat([w for w, _ in records], 1)
         built = torch.cat([b for _, b in records], 1)
         steps = built.sum(1)
@@ -251,7 +257,8 @@ class BatchedNUTS:
         # depends on the row length, which depends on when the batch's other chains stop
         accept = torch.where(built, weights.exp().clamp(max=1.0), 0.0).cumsum(1)[:, -1]
         diverged = (built & (weights < -MAX_SLICED_ENERGY)).any(1)
-        return Transition(accept / steps.clamp(min=1), steps, diverged)
+        depth = torch.stack([b[:, 0] for _, b in records], 1).sum(1)
+        return Transition(accept / steps.clamp(min=1), steps, diverged, depth, energy)
 
 
 @functools.cache
@@ -265,13 +272,14 @@ def _balanced_blocks(depth: int) -> list[tuple[list[int], list[int]]]:
 
 def _multinomial(leaves, weights: torch.Tensor, uniform: torch.Tensor):
     """One leaf per chain with probability ``softmax(weights)`` by inverting the CDF at
-    ``uniform`` (K,); returns its ``(z, U, grad)`` and the log of the total weight."""
+    ``uniform`` (K,); returns its ``(z, U, grad)``, its weight and the log of the total
+    weight."""
     log_w = torch.logsumexp(weights, 1)
     if len(leaves) == 1:
-        return leaves[0], log_w
+        return leaves[0], weights[:, 0], log_w
     cdf = (weights - log_w.unsqueeze(1)).exp().cumsum(1)
     index = (cdf < uniform.to(cdf.dtype).unsqueeze(1)).sum(1).clamp(max=len(leaves) - 1)
     # gather only the K picked rows (stacking every leaf first costs a copy of them all)
     picked = [leaves[i] for i in index.tolist()]
     return tuple(torch.stack([leaf[part][c] for c, leaf in enumerate(picked)])
-                 for part in range(3)), log_w
+                 for part in range(3)), weights.gather(1, index.unsqueeze(1)).squeeze(1), log_w

@@ -25,6 +25,7 @@ import numbers
 import warnings
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from bnncompare import net
@@ -113,6 +114,14 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         Those of ``n_grad_evals_`` that advanced a chain (equal for ``'pyro'``).
     n_batched_grad_calls_ : int
         Potential+gradient calls made (``'vectorized'``: one per group and leapfrog step).
+    sample_stats_ : dict of ndarray of shape (num_chains, num_samples)
+        Per draw of the sampling phase (the sample statistics ArviZ reads): ``diverging``
+        (bool), ``tree_depth`` (int, doublings of the trajectory: ``n_steps`` lies in
+        ``[2**(d-1), 2**d - 1]``), ``n_steps`` (int, leapfrog steps that advanced the chain),
+        ``step_size`` (float, the chain's adapted step size repeated) and, for
+        ``'vectorized'`` only, ``energy`` (float, the Hamiltonian ``U + |M^{-1/2} r|^2 / 2``
+        at the chosen point); Pyro's kernel does not expose the energy, so ``'pyro'`` has no
+        ``energy`` key.
     """
 
     label = "NUTS"
@@ -193,8 +202,8 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         self.n_useful_grad_evals_ = sum(r.used_grad_evals for r in results)
         # the chains of a batch share its calls: each reports all of them
         self.n_batched_grad_calls_ = round(sum(r.batched_calls / r.batch_size for r in results))
-        steps = [s for r in results for s in r.steps_per_draw]
-        self.diagnostics_ = self._diagnostics(stacked, steps,
+        self.sample_stats_ = _sample_stats(results)
+        self.diagnostics_ = self._diagnostics(stacked, self.sample_stats_["tree_depth"],
                                               sum(r.divergences for r in results))
         proba = net.proba_samples(self.spec_, self._samples, x)
         per_chain = proba.reshape(self.num_chains, self.num_samples, *proba.shape[1:])
@@ -205,18 +214,19 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
             else predictive_ess_min(per_chain)
         self._warn_if_unhealthy(_stuck_chains(stacked))
 
-    def _diagnostics(self, stacked: torch.Tensor, steps: list[int], divergences: int) -> dict:
+    def _diagnostics(self, stacked: torch.Tensor, tree_depth: np.ndarray,
+                     divergences: int) -> dict:
         ess, r_hat = ess_and_r_hat(stacked)
-        # depth d builds at most 2**d - 1 leapfrog steps: d = floor(log2(steps)) + 1
-        depth = torch.tensor(steps, dtype=torch.float64).log2().floor() + 1
+        depth = torch.as_tensor(tree_depth, dtype=torch.float64).flatten()
+        any_draws = depth.numel() > 0
         return {
             "r_hat_max": finite_max(r_hat),
             "ess_min": float(ess.min()),
             "ess_median": float(ess.median()),
             "divergences": int(divergences),
-            "mean_tree_depth": float(depth.mean()) if steps else float("nan"),
+            "mean_tree_depth": float(depth.mean()) if any_draws else float("nan"),
             "frac_at_max_depth": float((depth >= self.max_tree_depth).double().mean())
-            if steps else float("nan"),
+            if any_draws else float("nan"),
         }
 
     def _warn_if_unhealthy(self, stuck: int = 0) -> None:
@@ -233,6 +243,21 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
                           f"max predictive R-hat {r_hat:.3f} (> {R_HAT_LIMIT} means not "
                           f"converged){never_moved}", RuntimeWarning,
                           stacklevel=4)  # points at the caller's fit()
+
+
+def _sample_stats(results) -> dict[str, np.ndarray]:
+    """``sample_stats_`` from the chains' results: (num_chains, num_samples) arrays."""
+    def column(name, dtype):
+        return np.array([getattr(r, name) for r in results], dtype=dtype) \
+            .reshape(len(results), -1)
+
+    stats = {"diverging": column("diverging", bool), "tree_depth": column("tree_depth", np.int64),
+             "n_steps": column("steps_per_draw", np.int64)}
+    stats["step_size"] = np.repeat(np.array([[r.step_size] for r in results], dtype=np.float64),
+                                   stats["n_steps"].shape[1], axis=1)
+    if all(r.energy is not None for r in results):  # Pyro's kernel does not expose it
+        stats["energy"] = column("energy", np.float64)
+    return stats
 
 
 def _stuck_chains(draws: torch.Tensor) -> int:

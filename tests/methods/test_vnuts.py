@@ -191,7 +191,7 @@ def test_subtrees_match_pyros_build_tree(direction):
     pe, grad = evaluate(z)
     energy0 = pe + 0.5 * (r * r).sum(1)
     signed = (direction * steps).unsqueeze(1)
-    end, _, log_w, r_sum, ok, (_, built) = ours._subtree(
+    end, _, _, log_w, r_sum, ok, (_, built) = ours._subtree(
         (z, r, grad), signed, depth, energy0, torch.ones(k, dtype=torch.bool),
         torch.full((k,), 0.5, dtype=torch.float64))
     kernel = NUTS(potential_fn=potential, max_tree_depth=depth + 1)
