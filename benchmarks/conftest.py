@@ -53,6 +53,13 @@ def pytest_addoption(parser):
                     help="method seeds per quality cell (default: the profile's)")
     group.addoption("--device", default="cpu", choices=("cpu", "cuda"),
                     help="where the estimators run (default: cpu); cuda timings synchronise")
+    group.addoption("--dataset", action="append", default=None, dest="bnn_datasets",
+                    help="a quality dataset: a name or a .csv/.npz path (repeatable; replaces "
+                         "the profile's quality datasets)")
+    group.addoption("--hidden", default=None,
+                    help="the quality cells' net, e.g. 50x50 (default: the profile's)")
+    group.addoption("--label-column", default=None,
+                    help="the label column of the --dataset CSV files (default: the last)")
 
 
 def pytest_configure(config):
@@ -61,8 +68,12 @@ def pytest_configure(config):
     torch.set_num_threads(1)
     name = config.getoption("--profile") or default_profile_name()
     try:
-        config.stash[_PROFILE_KEY] = get_profile(name, config.getoption("--methods"),
-                                                 config.getoption("--seeds"))
+        profile = get_profile(name, config.getoption("--methods"), config.getoption("--seeds"))
+        if config.option.bnn_datasets or config.getoption("--hidden"):
+            profile = profile.with_datasets(config.option.bnn_datasets,
+                                            hidden=config.getoption("--hidden"),
+                                            label_column=config.getoption("--label-column"))
+        config.stash[_PROFILE_KEY] = profile
     except ValueError as err:
         raise pytest.UsageError(str(err)) from None
     if config.getoption("--device") == "cuda" and not torch.cuda.is_available():
@@ -172,17 +183,24 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
 
 @functools.cache
 def load_data(name: str, n_train: int | None = None, n_test: int | None = None,
-              n_features: int = 8, n_classes: int = 3) -> data.Dataset:
-    """Session-wide dataset cache (fixed seed); only synthetic data is sized by the cell."""
+              n_features: int = 8, n_classes: int = 3,
+              label_column: str | None = None) -> data.Dataset:
+    """Session-wide dataset cache (fixed seed); only synthetic data is sized by the cell.
+    ``name`` may be a file's path (a user's quality dataset)."""
     if name != "synthetic":
-        return data.load_dataset(name, seed=SEED)
+        kwargs = {} if label_column is None else {"label_column": label_column}
+        return data.load_dataset(name, seed=SEED, **kwargs)
     return data.load_dataset(name, seed=SEED, n_train=n_train, n_test=n_test,
                              n_features=n_features, n_classes=n_classes)
 
 
 def cell_data(profile: Profile, cell: Cell) -> data.Dataset:
-    """The dataset of ``cell``: synthetic rows sized by the cell (or the profile's base)."""
+    """The dataset of ``cell``: synthetic rows sized by the cell (or the profile's base); a
+    quality dataset loaded from where its setting says (a user's file by its path)."""
     if cell.dataset != "synthetic":
+        setting = next((q for q in profile.quality if q.dataset == cell.dataset), None)
+        if setting is not None and setting.source is not None:
+            return load_data(setting.source, label_column=setting.label_column)
         return load_data(cell.dataset)
     return load_data("synthetic", cell.n_train or profile.base_n_train,
                      cell.n_test or profile.base_n_test, profile.n_features, profile.n_classes)

@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=int, default=None,
                      help="method seeds per quality cell, the same for every method "
                           "(default: the profile's: smoke 1, fast 3, full 5)")
+    run.add_argument("--dataset", action="append", default=None, dest="datasets",
+                     metavar="NAME|PATH",
+                     help="a quality dataset: a registered name or a .csv/.npz file "
+                          "(repeatable; replaces the profile's quality datasets, the "
+                          "synthetic sweeps stay)")
+    run.add_argument("--label-column", default=None, metavar="COL",
+                     help="the label column of the --dataset CSV files (default: the last)")
+    run.add_argument("--hidden", default=None,
+                     help="the quality cells' net, e.g. 50x50 (default: the profile's; 50 "
+                          "for a dataset no profile names)")
     run.add_argument("-k", dest="keyword", help="only benchmarks matching this pytest -k")
     run.add_argument("--no-report", action="store_true", help="skip rendering the report")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -73,7 +83,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_reference_parser(sub) -> None:
     ref = sub.add_parser("reference", help="long multi-chain NUTS reference posteriors, stored")
-    ref.add_argument("datasets", nargs="+", metavar="DATASET", help="e.g. iris digits moons")
+    ref.add_argument("datasets", nargs="+", metavar="DATASET",
+                     help="e.g. iris digits moons, or a .csv/.npz file (stored under its stem)")
+    ref.add_argument("--hidden", default=None,
+                     help="the net, e.g. 50x50 (default: the quality cells' net of the dataset; "
+                          "50 for a dataset no profile names); give a run's --hidden")
+    ref.add_argument("--label-column", default=None, metavar="COL",
+                     help="the label column of CSV files (default: the last)")
     for flag, what in (("chains", "chains"), ("warmup", "warm-up iterations per chain"),
                        ("draws", "draws per chain"), ("depth", "NUTS max tree depth")):
         ref.add_argument(f"--{flag}", type=int, default=None,
@@ -128,6 +144,13 @@ def _run(args) -> int:
     from bnncompare.sweep import run_sweep
 
     profile = get_profile(args.profile or default_profile_name(), args.methods, args.seeds)
+    if args.datasets or args.hidden or args.label_column is not None:
+        if args.workers is not None or args.scheduler is not None:
+            raise CLIError("--dataset/--hidden/--label-column run in-process only, not with "
+                           "--workers/--scheduler")
+        # every file is read and checked here, before any folder is made
+        profile = profile.with_datasets(args.datasets, hidden=args.hidden,
+                                        label_column=args.label_column)
     if args.out is None:
         args.out = new_run_dir(profile.name)
     if args.device == "cuda":
@@ -181,6 +204,7 @@ def _reference(args, argv: list[str]) -> int:
                             blocks=args.blocks,
                             chains=args.chains, warmup=args.warmup, draws=args.draws,
                             depth=args.depth, where=args.where, progress=not args.no_progress,
+                            hidden=args.hidden, label_column=args.label_column,
                             command=" ".join([PROG, *argv]))
     for name, folder in written.items():
         print(f"reference {name} written to {folder}/")

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from bnncompare.methods import METHODS, select_methods
 
-__all__ = ["AXES", "PROFILES", "SEED", "Cell", "Profile", "QualitySetting", "budget_factor",
-           "budget_label", "default_profile_name", "get_profile", "hidden_label", "parse_hidden"]
+__all__ = ["AXES", "DEFAULT_QUALITY_HIDDEN", "PROFILES", "SEED", "Cell", "Profile",
+           "QualitySetting", "budget_factor", "budget_label", "default_profile_name",
+           "get_profile", "hidden_label", "parse_hidden", "quality_setting_for"]
 
 #: every benchmark parameter, in the order they appear in test ids and in the JSON ``params``;
 #: a cell carries only the ones that change its own work
@@ -36,8 +37,23 @@ def hidden_label(sizes: tuple[int, ...]) -> str:
 
 
 def parse_hidden(label: str) -> tuple[int, ...]:
-    """Inverse of :func:`hidden_label`."""
-    return () if label == "none" else tuple(int(h) for h in label.split("x"))
+    """Inverse of :func:`hidden_label`.
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is not ``"none"`` or positive widths joined by ``x`` (``"50x50"``).
+    """
+    if label == "none":
+        return ()
+    try:
+        sizes = tuple(int(h) for h in str(label).split("x"))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"hidden must be layer widths joined by 'x' (e.g. 50x50) or 'none', "
+                         f"got {label!r}")
+    return sizes
 
 
 def budget_label(factor: float) -> str:
@@ -94,11 +110,30 @@ class Cell:
 
 @dataclass(frozen=True)
 class QualitySetting:
-    """A dataset of the quality benchmarks and the net it is fitted with."""
+    """A dataset of the quality benchmarks and the net it is fitted with.
+
+    ``source`` is what :func:`~bnncompare.data.load_dataset` is given for it when that is not
+    ``dataset`` itself (a user's file: its absolute path; ``dataset`` is then its stem), and
+    ``label_column`` the file's label column (None: its last).
+    """
 
     dataset: str
     hidden: str
     activation: str = "relu"
+    source: str | None = None
+    label_column: str | None = None
+
+    def load(self, seed: int = SEED):
+        """The dataset, loaded by ``seed`` as every quality cell loads it."""
+        from bnncompare.data import load_dataset
+
+        kwargs = {} if self.label_column is None else {"label_column": self.label_column}
+        return load_dataset(self.source or self.dataset, seed=seed, **kwargs)
+
+
+#: the net of a quality dataset no profile names (a user's file, a plug-in's): one hidden
+#: layer of 50, the estimators' default
+DEFAULT_QUALITY_HIDDEN = "50"
 
 
 @dataclass(frozen=True)
@@ -136,6 +171,10 @@ class Profile:
     curve_datasets: tuple[str, ...] = ()
     #: method seeds of every quality and curve cell, the same for every method (paired)
     n_seeds: int = 1
+    #: what :meth:`with_datasets` was given, as :func:`bnncompare.sweep.benchmark_args`
+    #: keywords (``datasets`` as absolute paths or names, ``hidden``, ``label_column``), so
+    #: a benchmark process rebuilds the same quality cells
+    quality_args: tuple[tuple[str, object], ...] = ()
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -155,6 +194,56 @@ class Profile:
         if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
             raise ValueError(f"seeds must be a positive integer, got {n_seeds!r}")
         return dataclasses.replace(self, n_seeds=n_seeds)
+
+    def with_datasets(self, datasets=None, *, hidden: str | None = None,
+                      label_column: str | None = None) -> Profile:
+        """This profile with its quality datasets replaced, and/or their net.
+
+        The quality cells and the quality-vs-compute curves (where the profile has them) run
+        on ``datasets``; the synthetic sweeps stay as they are.
+
+        Parameters
+        ----------
+        datasets : sequence of str or path, optional
+            Built-in or plug-in dataset names, or ``.csv`` / ``.npz`` paths (named by their
+            stem). None keeps the profile's own.
+        hidden : str, optional
+            The quality cells' net, ``"50x50"`` (``"none"``: softmax regression). Default: the
+            net a profile states for that dataset (this one first, then ``fast``), else
+            :data:`DEFAULT_QUALITY_HIDDEN`.
+        label_column : str, optional
+            The label column of every CSV file (default: its last column).
+
+        Raises
+        ------
+        ValueError
+            A malformed ``hidden``, a name given twice or a file's stem that is a built-in
+            dataset's name, or a dataset that cannot be loaded: for a file the message names
+            it and its problem (each file is read here, before anything runs).
+        """
+        if hidden is not None:
+            hidden = hidden_label(parse_hidden(hidden))
+        if label_column is not None and not any(
+                str(d).lower().endswith(".csv") for d in datasets or ()):
+            raise ValueError(f"label column {label_column!r} given, but no CSV file is among "
+                             "the datasets")
+        given = {"hidden": hidden, "label_column": label_column}
+        args = {**dict(self.quality_args), **{k: v for k, v in given.items() if v is not None}}
+        if datasets is None:
+            quality = tuple(dataclasses.replace(q, hidden=hidden or q.hidden)
+                            for q in self.quality)
+            return dataclasses.replace(self, quality=quality, quality_args=tuple(args.items()))
+        quality = tuple(_user_setting(d, hidden, label_column, self) for d in datasets)
+        if not quality:
+            raise ValueError("name at least one dataset")
+        names = [q.dataset for q in quality]
+        if len(set(names)) < len(names):
+            raise ValueError(f"a dataset name appears twice: {names} (a file is named by its "
+                             "stem)")
+        curves = names if self.curve_datasets else ()
+        args["datasets"] = tuple(q.source or q.dataset for q in quality)
+        return dataclasses.replace(self, quality=quality, curve_datasets=tuple(curves),
+                                   quality_args=tuple(args.items()))
 
     def with_methods(self, names: str | None) -> Profile:
         """This profile restricted to the comma-separated ``names`` (None: all)."""
@@ -276,6 +365,38 @@ PROFILES: dict[str, Profile] = {
         peer_steps=500, peer_nuts_iters=50, n_seeds=5,
     ),
 }
+
+
+def quality_setting_for(dataset: str, first: Profile | None = None) -> QualitySetting:
+    """The quality setting a profile states for ``dataset`` (``first``, then ``fast``, then
+    the others), else :data:`DEFAULT_QUALITY_HIDDEN` with relu."""
+    for profile in (first, PROFILES["fast"], *PROFILES.values()):
+        for q in profile.quality if profile is not None else ():
+            if q.dataset == dataset:
+                return q
+    return QualitySetting(dataset, DEFAULT_QUALITY_HIDDEN)
+
+
+def _user_setting(item, hidden: str | None, label_column: str | None,
+                  profile: Profile) -> QualitySetting:
+    """The quality setting of one ``--dataset`` item: a name or a file path."""
+    from bnncompare.data import DATASETS, find_loader
+    from bnncompare.data.files import is_path
+
+    name, _ = find_loader(item)
+    if not is_path(item):
+        base = quality_setting_for(name, profile)
+        return QualitySetting(name, hidden or base.hidden, base.activation)
+    if name.lower().replace("_", "-") in DATASETS:
+        raise ValueError(f"{item}: the file's stem {name!r} is a built-in dataset's name; "
+                         "rename the file")
+    column = label_column if str(item).lower().endswith(".csv") else None
+    setting = QualitySetting(name, hidden or DEFAULT_QUALITY_HIDDEN,
+                             source=os.path.abspath(item), label_column=column)
+    # read the file here, by the path as given (the message names it so), so that a bad file
+    # is refused before a folder or a benchmark process is made
+    dataclasses.replace(setting, source=str(item)).load()
+    return setting
 
 
 def default_profile_name() -> str:

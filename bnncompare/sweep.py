@@ -50,7 +50,9 @@ def benchmarks_dir() -> Path:
 def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path=None, *,
                    targets: Sequence[str] = ("benchmarks",), rootdir=None,
                    device: str | None = None, keyword: str | None = None,
-                   seeds: int | None = None, extra: Sequence[str] = ()) -> list[str]:
+                   seeds: int | None = None, datasets: Sequence[str] | None = None,
+                   hidden: str | None = None, label_column: str | None = None,
+                   extra: Sequence[str] = ()) -> list[str]:
     """The arguments of ``pytest`` that run the benchmarks (what follows ``pytest``).
 
     Parameters
@@ -72,6 +74,13 @@ def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path
         ``-k``.
     seeds : int, optional
         ``--seeds``: method seeds per quality cell; None leaves it out (the profile's own).
+    datasets : sequence of str, optional
+        ``--dataset`` once each: the quality datasets, names or file paths (give absolute
+        paths: the process may run elsewhere); None leaves them out (the profile's own).
+    hidden : str, optional
+        ``--hidden``: the quality cells' net (``"50x50"``); None: the profile's.
+    label_column : str, optional
+        ``--label-column``: the label column of the CSV datasets; None: their last.
     extra : sequence of str
         Further arguments, last (``-q``, ``--collect-only``, plugins).
 
@@ -87,6 +96,10 @@ def benchmark_args(profile: str | None, methods: Sequence[str] | None, json_path
     args += ["--methods", ",".join(methods)] if methods else []
     args += ["--device", device] if device else []
     args += ["--seeds", str(seeds)] if seeds is not None else []
+    for dataset in datasets or ():
+        args += ["--dataset", str(dataset)]
+    args += ["--hidden", hidden] if hidden else []
+    args += ["--label-column", label_column] if label_column is not None else []
     # two arguments, not --benchmark-json=PATH: .ci/gate's tests read the path that follows
     args += ["--benchmark-json", str(json_path)] if json_path is not None else []
     args += ["-k", keyword] if keyword else []
@@ -149,7 +162,8 @@ def run_sweep(profile: Profile, out: Path, *, keyword: str | None = None,
     # the progress plugin replaces pytest's terminal output (and its -ra addopt)
     args = benchmark_args(profile.name, profile.method_names, tmp, targets=[str(bench)],
                           rootdir=bench.parent, device=device, keyword=keyword,
-                          seeds=profile.n_seeds, extra=["-p", "no:terminal"])
+                          seeds=profile.n_seeds, **dict(profile.quality_args),
+                          extra=["-p", "no:terminal"])
     progress = _Progress()
     code = pytest.main(args, plugins=[progress])
     return _keep_results(tmp, raw, profile.name, code, progress.failed)

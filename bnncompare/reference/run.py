@@ -60,17 +60,17 @@ class _Job:
                 for c in range(self.settings.chains)]
 
 
-def _check_names(datasets: Sequence[str]) -> list[str]:
-    """The lower-cased dataset names, each known and named once."""
+def _check_names(datasets: Sequence[str]) -> dict[str, str]:
+    """Dataset name -> what loads it (the name, or a file's path), each known and named once.
+
+    A file is named by its stem (``data/wine.csv -> wine``), as in the benchmarks."""
     if not datasets:
         raise ValueError("name at least one dataset")
-    names = [str(d).lower() for d in datasets]
-    for name in names:
-        if name not in data.DATASETS:
-            raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(data.DATASETS)}")
+    resolved = [(data.find_loader(d)[0], str(d)) for d in datasets]
+    names = [name for name, _ in resolved]
     if len(set(names)) != len(names):
         raise ValueError(f"a dataset is named twice: {names}")
-    return names
+    return dict(resolved)
 
 
 def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
@@ -78,16 +78,23 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
                   warmup: int | None = None, draws: int | None = None,
                   depth: int | None = None, where: str | None = None,
                   progress: bool = True, command: str | None = None, dask: bool = False,
-                  scheduler: str | None = None) -> dict[str, Path]:
+                  scheduler: str | None = None, hidden: str | None = None,
+                  label_column: str | None = None) -> dict[str, Path]:
     """Sample and store the reference of each dataset; chains of all datasets share one pool.
 
     Parameters
     ----------
-    datasets : sequence of str
-        ``data.DATASETS`` names with a known architecture (:func:`architecture`).
+    datasets : sequence of str or path
+        Dataset names (``data.load_dataset`` takes them) or ``.csv`` / ``.npz`` files, each
+        named by its stem; the net is :func:`architecture`'s.
     out : path, optional
         Folder of the references (default :data:`DEFAULT_ROOT`); each dataset writes
         ``out/<dataset>/reference.json`` and ``predictive.npz`` as soon as its chains finish.
+    hidden : str, optional
+        The net's hidden layers (``"50x50"``) instead of the quality cells' (a run's
+        ``--hidden``), so that run's TV is measured against this reference.
+    label_column : str, optional
+        The label column of CSV files (default: the last).
     backend : {'torch', 'numpyro'}, default='torch'
     workers : int, default=1
         Chains run at once, each in its own process with one thread; 1 runs them here, one by
@@ -113,7 +120,7 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
     dict
         Dataset name -> its folder.
     """
-    names = _check_names(datasets)
+    sources = _check_names(datasets)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "numpyro":
@@ -127,7 +134,9 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
     if scheduler is not None and workers != 1:
         raise ValueError("give --workers or --scheduler, not both")
     overrides = {"chains": chains, "warmup": warmup, "draws": draws, "depth": depth}
-    jobs = {name: _job(name, run_settings(name, overrides), seed) for name in names}
+    # every dataset loaded (a file read and checked) before any chain runs or folder is made
+    jobs = {name: _job(name, source, run_settings(name, overrides), seed, hidden,
+                       label_column) for name, source in sources.items()}
     for job in jobs.values():
         if blocks > job.settings.draws:
             raise ValueError(f"blocks={blocks} exceeds draws={job.settings.draws}")
@@ -142,9 +151,12 @@ def run_reference(datasets: Sequence[str], *, out=None, backend: str = "torch",
     return _collect(jobs, root, context, progress)
 
 
-def _job(name: str, settings: RunSettings, seed: int) -> _Job:
-    hidden, activation, prior = architecture(name)
-    ds = data.load_dataset(name, seed=DATA_SEED)
+def _job(name: str, source: str, settings: RunSettings, seed: int, hidden: str | None,
+         label_column: str | None) -> _Job:
+    hidden, activation, prior = architecture(name, hidden)
+    csv = source.lower().endswith(".csv")
+    kwargs = {"label_column": label_column} if csv and label_column is not None else {}
+    ds = data.load_dataset(source, seed=DATA_SEED, **kwargs)
     spec = net.MLPSpec(ds.n_features, ds.n_classes, tuple(hidden), activation)
     sets, info = reference_inputs(ds)
     return _Job(name, ds, spec, prior, settings, chain_seeds(seed, settings.chains), sets, info)

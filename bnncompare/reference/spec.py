@@ -47,29 +47,28 @@ RECOMMENDED = {
 _FALLBACK = RunSettings(chains=4, warmup=500, draws=500, depth=8)
 
 
-def architecture(dataset: str) -> tuple[tuple[int, ...], str, float]:
+def architecture(dataset: str, hidden: str | None = None) -> tuple[tuple[int, ...], str, float]:
     """``(hidden_sizes, activation, prior_scale)`` of the net the suite fits on ``dataset``.
 
     Read from the profiles' quality settings (the ``fast`` profile first), so a reference is
-    always sampled on the model the quality benchmarks score; datasets they do not fit use
-    :data:`EXTRA_ARCHITECTURES`. The prior scale is the reference sampler's quality setting
-    (``bnncompare.methods.reference_sampler``).
+    always sampled on the model the quality benchmarks score; other datasets use
+    :data:`EXTRA_ARCHITECTURES`, else the net ``bnncompare run --dataset`` fits on a dataset
+    no profile names (``profiles.DEFAULT_QUALITY_HIDDEN``, relu). ``hidden`` (``"50x50"``)
+    replaces the hidden layers, as a run's ``--hidden`` does. The prior scale is the reference
+    sampler's quality setting (``bnncompare.methods.reference_sampler``).
     """
     from bnncompare.methods import reference_sampler
-    from bnncompare.profiles import PROFILES, parse_hidden
+    from bnncompare.profiles import PROFILES, parse_hidden, quality_setting_for
 
     sampler = reference_sampler()
-    prior = sampler.settings_for("quality").get("prior_scale", sampler.prior_scale)
-    for name in ("fast", *PROFILES):
-        for q in PROFILES[name].quality:
-            if q.dataset == dataset:
-                return parse_hidden(q.hidden), q.activation, float(prior)
-    if dataset in EXTRA_ARCHITECTURES:
-        hidden, activation = EXTRA_ARCHITECTURES[dataset]
-        return hidden, activation, float(prior)
-    raise ValueError(f"no reference architecture for dataset {dataset!r}; known: "
-                     f"{sorted({q.dataset for p in PROFILES.values() for q in p.quality})} "
-                     f"and {sorted(EXTRA_ARCHITECTURES)}")
+    prior = float(sampler.settings_for("quality").get("prior_scale", sampler.prior_scale))
+    named = any(q.dataset == dataset for p in PROFILES.values() for q in p.quality)
+    if not named and dataset in EXTRA_ARCHITECTURES:
+        sizes, activation = EXTRA_ARCHITECTURES[dataset]
+    else:
+        setting = quality_setting_for(dataset)
+        sizes, activation = parse_hidden(setting.hidden), setting.activation
+    return (tuple(sizes) if hidden is None else parse_hidden(hidden)), activation, prior
 
 
 def model_meta(spec: net.MLPSpec, prior_scale: float, classes) -> dict:

@@ -183,7 +183,10 @@ def load_reference(dataset: str, root=None) -> Reference:
     FileNotFoundError
         No reference is stored there (the message says how to make one).
     """
-    folder = reference_root(root) / str(dataset).lower()
+    # a user's file is stored under its stem as it is spelled; built-in names lower-cased
+    folder = reference_root(root) / str(dataset)
+    if not folder.is_dir():
+        folder = folder.with_name(str(dataset).lower())
     meta_path, npz_path = folder / "reference.json", folder / "predictive.npz"
     if not (meta_path.is_file() and npz_path.is_file()):
         raise FileNotFoundError(f"no reference for {dataset!r} in {folder}; make one with: "
