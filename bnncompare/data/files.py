@@ -131,7 +131,7 @@ def _read_csv(path, label_column: str | None) -> tuple[np.ndarray, np.ndarray]:
         raise DataFileError(path, f"column name(s) {twice} appear more than once in the header")
     for i, row in enumerate(body):
         if len(row) != len(header):
-            raise DataFileError(path, f"row {i + 1} has {len(row)} fields, the header "
+            raise DataFileError(path, f"data row {i + 1} has {len(row)} fields, the header "
                                       f"{len(header)}")
     label = len(header) - 1 if label_column is None else _label_index(path, header,
                                                                        label_column)
@@ -155,10 +155,11 @@ def _numeric(path, column: str, cells: np.ndarray) -> np.ndarray:
         try:
             values[i] = float(cell)
         except ValueError:
-            what = "empty" if not cell.strip() else f"{cell.strip()!r}"
-            raise DataFileError(path, f"feature column {column!r} is not numeric "
-                                      f"(row {i + 1}: {what})") from None
-    _check_finite(path, values[:, None], [column])
+            problem = (f"has an empty cell in data row {i + 1}" if not cell.strip() else
+                       f"is not numeric (data row {i + 1}: {cell.strip()!r})")
+            raise DataFileError(path, f"feature column {column!r} {problem}") from None
+    _check_finite(path, values[:, None], lambda i, j: f"feature column {column!r}, data row "
+                                                      f"{i + 1}")
     return values
 
 
@@ -167,7 +168,8 @@ def _csv_labels(path, column: str, cells: np.ndarray) -> np.ndarray:
     cells = np.char.strip(cells)
     empty = np.flatnonzero(cells == "")
     if len(empty):
-        raise DataFileError(path, f"label column {column!r} is empty in row {empty[0] + 1}")
+        raise DataFileError(path, f"label column {column!r} has an empty cell in data row "
+                                  f"{empty[0] + 1}")
     try:
         return np.array([int(c) for c in cells], dtype=np.int64)
     except ValueError:
@@ -195,7 +197,7 @@ def _read_npz(path) -> tuple[np.ndarray, np.ndarray]:
     if x.dtype.kind not in "biuf":
         raise DataFileError(path, f"x is not numeric (dtype {x.dtype})")
     x = x.astype(np.float64)
-    _check_finite(path, x, [f"x[:, {j}]" for j in range(x.shape[1])])
+    _check_finite(path, x, lambda i, j: f"x[{i}, {j}]")
     if y.dtype.kind == "f":
         if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
             raise DataFileError(path, "y holds non-integer numbers; labels must be integers "
@@ -206,18 +208,18 @@ def _read_npz(path) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _check_finite(path, x: np.ndarray, columns: list[str]) -> None:
-    """Refuse NaN, inf, and values the float32 the estimators compute in cannot hold."""
+def _check_finite(path, x: np.ndarray, where) -> None:
+    """Refuse NaN, inf, and values the float32 the estimators compute in cannot hold;
+    ``where(i, j)`` names entry ``x[i, j]`` in the message."""
     bad = ~np.isfinite(x)
     what = "NaN or inf"
     if not bad.any():
         with np.errstate(over="ignore"):
             bad = ~np.isfinite(x.astype(np.float32))
-        what = "a value too large for float32"
+        what = "too large for float32"
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise DataFileError(path, f"feature column {columns[j]!r} has {what} (row {i + 1}: "
-                                  f"{x[i, j]!r})")
+        raise DataFileError(path, f"{where(i, j)} is {what} ({float(x[i, j])!r})")
 
 
 def _encode_labels(path, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +227,7 @@ def _encode_labels(path, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     class too small to be in both splits, refused."""
     classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if len(classes) < 2:
-        raise DataFileError(path, f"only one class ({classes[0]!r}); a classifier needs at "
+        raise DataFileError(path, f"only one class ({classes[0].item()!r}); a classifier needs at "
                                   "least 2")
     small = np.flatnonzero(counts < 2)
     if len(small):
