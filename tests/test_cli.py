@@ -99,7 +99,7 @@ def _check_entry(entry: dict) -> None:
             assert key in extra, key
         assert 0 <= extra["accuracy"] <= 1 and 0 <= extra["ood_auroc"] <= 1
     if entry["group"] == "fit" and params["method"] == "nuts":  # a method with diagnostics_
-        for key in ("r_hat_max", "ess_min", "divergences", "ess_per_s"):
+        for key in ("r_hat_max", "ess_min", "divergences", "predictive_ess_per_s"):
             assert key in extra, key
     if entry["group"] == "peers":
         assert {"method", "dataset", "task"} <= set(params)
