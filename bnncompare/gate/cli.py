@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_number(1, None),
         default=THRESHOLD,
-        help=f"per-benchmark normalised median ratio limit (default {THRESHOLD})",
+        help=f"per-benchmark median ratio limit, of normalised medians (raw with "
+             f"--paired); default {THRESHOLD}, as .ci/gate",
     )
     p.add_argument(
         "--geomean-threshold",

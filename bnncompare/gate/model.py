@@ -39,15 +39,17 @@ __all__ = [
     "load_run",
 ]
 
-# Defaults set from measured A/A noise: 10 runs of the smoke profile against the committed
-# baseline on the 2-core CI machine type (.ci/measure-gate-noise). Normalised per-benchmark
-# ratios reached 1.75 on a first pass and 1.54 on a confirming re-run (a bimodal predict
-# cell); suite geometric means spanned 0.91-1.09. With 1.5 / 1.15 and the re-run, 0 of 10
-# A/A runs failed (4 of 10 flagged on the first pass), while a 1.5x slower fit+predict path
-# gave suite geomeans of 1.45-1.9. Those were single runs against a baseline recorded earlier;
-# .ci/gate now pools two interleaved runs per side from one machine, which can only narrow the
-# A/A spread, so the limits were kept (re-measure on CI with .ci/measure-gate-noise).
-THRESHOLD = 1.50  # per benchmark: normalised median NEW/BASE above this may be "slower"
+# Per benchmark, a median ratio NEW/BASE must exceed THRESHOLD to count as "slower": the one
+# number for `bnncompare compare` and .ci/gate (GATE_THRESHOLD overrides it there). A smoke
+# cell's median moves by a factor of e^0.3 (sd of its log) between identical quiet runs on the
+# 2-core CI machine type, because its rounds share one moment of a VM whose speed swings up to
+# 2x: a ratio of one pair exceeds 1.5 with ~16 % probability, 2 with ~4.5 %, so .ci/gate's
+# paired rule (every pair above it, a FAIL confirmed by a third pair) uses 2. The unpaired
+# pooled rule at 1.5 failed 5 of 16 A/A comparisons against the committed baseline, which is
+# why .ci/gate no longer lets that comparison fail CI (it is advisory). The suite-wide rule
+# catches a uniform slowdown no single benchmark shows: a 1.5x slower fit+predict path gave
+# suite geometric means of 1.45-1.9, identical runs 0.91-1.09 (.ci/measure-gate-noise).
+THRESHOLD = 2.0  # per benchmark: median NEW/BASE above this may be "slower"
 GEOMEAN_THRESHOLD = 1.15  # whole suite: geometric mean of ratios above this is a regression
 ALPHA = 0.05  # one-sided Mann-Whitney U significance level per benchmark
 MIN_EFFECT_S = 1e-3  # raw seconds; smaller median changes are timer/scheduler jitter

@@ -14,6 +14,11 @@ independent things agree:
 ``faster`` is the mirror image with ``1 / threshold``. The suite fails when the geometric
 mean of the normalised ratios exceeds ``geomean_threshold``: a small slowdown spread over
 every benchmark, which no single benchmark shows on its own.
+
+A run's rounds share one moment of the machine's speed, so pooled rounds overstate the
+evidence two runs give: this rule is for comparing two files by hand, and ``.ci/gate``'s
+fallback against the committed baseline prints its verdict as advice, never failing CI (it
+failed 5 of 16 A/A comparisons at ``threshold`` 1.5). CI's verdict is the paired rule's.
 """
 
 from __future__ import annotations

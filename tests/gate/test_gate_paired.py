@@ -36,16 +36,16 @@ def _pairs(tmp_path, factors, cells=None):
 
 
 def test_paired_a_benchmark_is_slower_only_when_every_pair_says_so(tmp_path):
-    # Pooled rounds would call the victim slower (median ratio ~1.8 over the pooled rounds of
-    # two 2.5x and one 1.0x pair); the pairs disagree, so paired judging says "same".
+    # Pooled rounds at 1.5 would call the victim slower (median ratio ~1.8 over the pooled
+    # rounds of two 2.5x and one 1.0x pair); the pairs disagree, so paired judging says "same".
     victim = layout()[2]["fullname"]
     bases, news = _pairs(tmp_path, [{victim: 2.5}, {victim: 2.5}, {victim: 1.0}])
-    assert gate.compare_runs(bases, news).flagged == [victim]
+    assert gate.compare_runs(bases, news, threshold=1.5).flagged == [victim]
     paired = gate.compare_runs(bases, news, paired=True)
     assert paired.passed and verdicts(paired)[victim] == "same"
     row = next(r for r in paired.rows if r["fullname"] == victim)
     assert row["pair_ratios"] == pytest.approx([2.5, 2.5, 1.0], rel=0.1)
-    bases, news = _pairs(tmp_path, [{victim: 1.8}, {victim: 1.7}, {victim: 1.6}])
+    bases, news = _pairs(tmp_path, [{victim: 2.4}, {victim: 2.3}, {victim: 2.2}])
     assert gate.compare_runs(bases, news, paired=True).flagged == [victim]
 
 
