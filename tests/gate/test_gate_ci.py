@@ -54,6 +54,7 @@ def _gate_repo(tmp_path, base_run, head_run, baseline_cpu="AMD EPYC"):
     (repo / "benchmarks").mkdir()
     (repo / "results" / "baseline").mkdir(parents=True)
     shutil.copy(GATE_SCRIPT, repo / ".ci" / "gate")
+    shutil.copy(GATE_SCRIPT.with_name("base.sh"), repo / ".ci" / "base.sh")  # BASE's rule
     (repo / "benchmarks" / "conftest.py").write_text("")
     shutil.copy(base_run, repo / "run.json")
     _git(tmp_path, "init", "-q", str(repo))
