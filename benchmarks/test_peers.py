@@ -14,6 +14,10 @@ Those rows are timed one after another, so each draws its own moment of a shared
 both NumPyro rows' work *in its own rounds*, alternately before and after its timed call, and
 records the per-round ratios in ``extra_info["side_by_side"]``: the per-gradient comparison
 with both sides measured in the same seconds.
+``laplace_fit-laplace-torch`` and ``sghmc_fit-posteriors`` time one fit of the field's own
+library on our fitted ``LaplaceClassifier``/``SGHMCClassifier`` (its MAP net, its potential;
+``bnncompare.peers.laplace_torch``/``posteriors_sghmc``) and record
+``extra_info["tv_to_bnncompare"]``, the predictive TV between the library and us on the test rows.
 Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
 ``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
@@ -42,6 +46,7 @@ PEERS = [
     ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "bnncompare-grad-only"),
     ("nuts_leapfrog", "numpyro"), ("nuts_leapfrog", "bnncompare-vectorized"),
     ("nuts_leapfrog", "numpyro-vectorized"),
+    ("laplace_fit", "laplace-torch"), ("sghmc_fit", "posteriors"),
 ]
 VEC_CHAINS = 4
 FLOOR_CALLS = 200
@@ -187,8 +192,25 @@ class _SideBySide:
                 "s_per_unit": ours_s_per_unit, "peers": peers_out}
 
 
-UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog"}
-TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leapfrog}
+def _library_fit(profile, method):
+    """The field's libraries on our fitted estimator (its MAP net or its potential): one fit
+    per round, and ``extra_info`` (``tv_to_bnncompare`` and the rest) from the peer module."""
+    from bnncompare.methods import LaplaceClassifier, SGHMCClassifier
+    module, cls = {"laplace-torch": ("laplace", LaplaceClassifier),
+                   "posteriors": ("posteriors", SGHMCClassifier)}[method]
+    pytest.importorskip(module, reason=f"{method} not installed (pip install 'bnncompare[peers]')")
+    from bnncompare.peers import laplace_torch, posteriors_sghmc
+    ds = load_data("iris")
+    ours = cls(hidden_sizes=HIDDEN, activation="tanh", random_state=SEED,
+               **cls.settings_for("quality", profile.name)).fit(ds.x_train, ds.y_train)
+    peer = laplace_torch if method == "laplace-torch" else posteriors_sghmc
+    return peer.library_row(ours, ds.x_train, ds.y_train, ds.x_test)
+
+
+UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog",
+         "laplace_fit": "fit", "sghmc_fit": "fit"}
+TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leapfrog,
+         "laplace_fit": _library_fit, "sghmc_fit": _library_fit}
 
 
 @pytest.mark.parametrize(("task", "method", "dataset"),
@@ -214,5 +236,7 @@ def test_peers(benchmark, profile, task, method, dataset):
     if side is not None:
         ours = [seconds / units for seconds in benchmark.stats.stats.data]
         benchmark.extra_info["side_by_side"] = side.record(ours)
-    if compile_s:
+    if compile_s and isinstance(compile_s[0], dict):  # a library row's findings
+        benchmark.extra_info.update(compile_s[0])
+    elif compile_s:
         benchmark.extra_info["compile_s"] = compile_s[0]
