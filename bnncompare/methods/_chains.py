@@ -15,6 +15,7 @@ thread each, so K workers use K cores), the pool the reference posterior's chain
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -147,6 +148,23 @@ def run_chains(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor, num_ch
     return _in_processes(run_chain, calls, n_jobs if x.device.type == "cpu" else 1)
 
 
+@contextlib.contextmanager
+def flush_denormals():
+    """Treat subnormal floats as zero on the CPU for the duration (FTZ/DAZ).
+
+    Why: a relu BNN's softmax and its backward pass underflow into subnormal floats as the
+    sampler moves, and x86 CPUs take a slow path for every operation on one. Measured on the
+    digits 64-50-10 net, 2 vectorised chains, 100 + 100 draws at depth 5: 54.9 s without,
+    7.8 s with, the same predictive to 4 decimals. Restored afterwards (torch's default is
+    off): a caller's own arithmetic is not changed.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
               chains: list[int]) -> list[ChainResult]:
     """The vectorised NUTS on ``chains`` in one batch; chain ``c`` seeded ``seed + c`` (its
@@ -157,7 +175,7 @@ def run_batch(settings: ChainSettings, x: torch.Tensor, y: torch.Tensor,
     # no autograd bookkeeping on any op (the gradient is hand-written): 0.89-0.94x the time
     # per chain-gradient with autograd enabled (K = 4, iris, tanh, 9 interleaved rounds;
     # no_grad measured alike)
-    with torch.inference_mode():
+    with torch.inference_mode(), flush_denormals():
         run = run_nuts(evaluate, init, generators, settings.num_warmup, settings.num_samples,
                        settings.max_tree_depth, settings.target_accept_prob)
     # clone(): an inference tensor could not take part in autograd later (e.g. a user's)
