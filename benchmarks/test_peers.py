@@ -3,15 +3,19 @@
 The seed's setting (iris, MLP 4-20-50-20-3, tanh, N(0, 1) prior). Three tasks:
 ``predict`` (S draws on the test rows), ``svi_step`` (one optimiser step), ``nuts_leapfrog``
 (one gradient evaluation inside NUTS). ``ratio_vs_bnncompare`` > 1 means bnncompare is faster.
-``bnncompare-vectorized`` is ``NUTSClassifier(chain_method="vectorized")`` with
+The NUTS ``bnncompare`` row is ``NUTSClassifier()``'s default path (the vectorised sampler,
+one chain); ``bnncompare-vectorized`` is ``NUTSClassifier(chain_method="vectorized")`` with
 ``VEC_CHAINS`` chains in one batch in one process (one thread, like every row): its unit is
 one chain's leapfrog step as computed (the batch's lockstep waste included), so its ratio to
 ``numpyro`` (single chain) is the per-gradient comparison of issue 13, and
 ``numpyro-vectorized`` (NumPyro's ``chain_method="vectorized"``, the same chains, counted the
 same way: every chain computed until the batch's longest tree ends) its like-for-like peer.
+NumPyro runs in its fastest CPU mode, one jitted transition per iteration called from Python
+(``bnncompare.peers.numpyro_nuts.MODE``, in the NumPyro rows' ``extra_info["numpyro_mode"]``).
 Those rows are timed one after another, so each draws its own moment of a shared VM's speed
-(single rows move by up to 1.5x between runs); ``bnncompare-vectorized`` therefore also runs
-both NumPyro rows' work *in its own rounds*, alternately before and after its timed call, and
+(single rows move by up to 1.5x between runs); ``bnncompare`` (1 chain) and
+``bnncompare-vectorized`` therefore also run the matching NumPyro rows' work *in their own
+rounds*, alternately before and after its timed call, and
 records the per-round ratios in ``extra_info["side_by_side"]``: the per-gradient comparison
 with both sides measured in the same seconds.
 ``laplace_fit-laplace-torch`` and ``sghmc_fit-posteriors`` time one fit of the field's own
@@ -34,6 +38,7 @@ from conftest import load_data
 
 from bnncompare import net, peers
 from bnncompare.methods import NNClassifier, NUTSClassifier, SVIClassifier
+from bnncompare.peers.numpyro_nuts import MODE as NUMPYRO_MODE
 from bnncompare.profiles import SEED
 
 HIDDEN = (20, 50, 20)
@@ -102,11 +107,11 @@ def _nuts_leapfrog(profile, method):
     iters = profile.peer_nuts_iters
     workload = {"iters": iters, "warmup": iters, "max_tree_depth": NUTS_DEPTH, "chains": 1,
                 "n_train": len(ds.x_train), "hidden": list(HIDDEN), "activation": "tanh"}
-    if method == "bnncompare":
+    if method == "bnncompare":  # the default path: the vectorised sampler, one chain
         return lambda: NUTSClassifier(
             hidden_sizes=HIDDEN, activation="tanh", num_warmup=iters, num_samples=iters,
             max_tree_depth=NUTS_DEPTH, random_state=SEED).fit(ds.x_train, ds.y_train)\
-            .n_grad_evals_, workload
+            .n_grad_evals_, {**workload, "chain_method": "vectorized (default)"}
     if method == "bnncompare-vectorized":
         return lambda: NUTSClassifier(
             hidden_sizes=HIDDEN, activation="tanh", num_warmup=iters, num_samples=iters,
@@ -127,7 +132,7 @@ def _nuts_leapfrog(profile, method):
     work, compile_s = _numpyro_work(profile, chains)
     if chains > 1:
         workload = {**workload, "chains": chains, "chain_method": "vectorized"}
-    return work, workload, compile_s
+    return work, workload, {"compile_s": compile_s, "numpyro_mode": NUMPYRO_MODE}
 
 
 @functools.cache
@@ -151,7 +156,8 @@ def _numpyro_work(profile, num_chains):
 
 # rows whose rounds also run their peers' work, alternately before and after the timed call
 SIDE_BY_SIDE_ROUNDS = 5
-SIDE_BY_SIDE = {("nuts_leapfrog", "bnncompare-vectorized"): {"numpyro": 1,
+SIDE_BY_SIDE = {("nuts_leapfrog", "bnncompare"): {"numpyro": 1},
+                ("nuts_leapfrog", "bnncompare-vectorized"): {"numpyro": 1,
                                                             "numpyro-vectorized": VEC_CHAINS}}
 
 
@@ -189,7 +195,8 @@ class _SideBySide:
                        p / o for p, o in zip(times, ours_s_per_unit, strict=True))}
             for peer, times in self.s_per_unit.items()}
         return {"rounds": len(ours_s_per_unit), "order": "alternating, peers first in round 0",
-                "s_per_unit": ours_s_per_unit, "peers": peers_out}
+                "s_per_unit": ours_s_per_unit, "peers": peers_out,
+                "numpyro_mode": NUMPYRO_MODE}
 
 
 def _library_fit(profile, method):

@@ -2,6 +2,12 @@
 
 JAX compiles the sampler on first use; that compile time is reported separately and the
 per-leapfrog time is taken from a warm run, as NumPyro users experience it after the first call.
+
+The mode matters by ~2x: ``MCMC(progress_bar=False)`` runs the whole chain as one XLA
+``fori_loop``, which XLA's CPU backend runs about twice as slowly per leapfrog as one jitted
+transition called from Python per iteration (what ``MCMC`` does with its progress bar on).
+The peer uses the faster one (:data:`MODE`), so a ratio to it is a ratio to NumPyro at its
+fastest on this machine.
 """
 
 from __future__ import annotations
@@ -15,7 +21,12 @@ import numpy as np
 
 from bnncompare import net
 
-__all__ = ["NumPyroNUTS", "numpyro_available", "numpyro_nuts"]
+__all__ = ["MODE", "NumPyroNUTS", "numpyro_available", "numpyro_nuts"]
+
+#: how the peer runs NumPyro, recorded beside its timings
+MODE = ("jax.jit(NUTS.sample) iterated from Python, one jitted call per iteration, warm "
+        "(NumPyro's fastest CPU mode here; MCMC.run without progress bar is one fori_loop, "
+        "~2x slower)")
 
 
 def numpyro_available() -> bool:
