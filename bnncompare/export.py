@@ -20,6 +20,8 @@ predictive can::
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -107,7 +109,9 @@ def to_inference_data(estimator, X=None):
         When the estimator is not fitted.
     """
     try:
-        import arviz as az
+        with warnings.catch_warnings():  # ArviZ 0.23 announces its 1.0 refactor at import
+            warnings.simplefilter("ignore", FutureWarning)
+            import arviz as az
     except ImportError as err:
         raise ImportError(_INSTALL) from err
     draws = draws_by_chain(estimator)
