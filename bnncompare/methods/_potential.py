@@ -37,27 +37,18 @@ def make_potential(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, prior_sc
     return potential
 
 
-def _tanh_by_sigmoid(z2: torch.Tensor) -> torch.Tensor:
-    """``tanh(z) = 2 sigmoid(2z) - 1`` from ``z2 = 2z``, in place (a fresh matmul output).
+# the activation inside the potential's forward pass, in place on its fresh pre-activation,
+# and keywords for the matmul that makes it. One op each: per leapfrog step a single chain pays
+# every op's fixed dispatch cost. (tanh as 2 sigmoid(2z) - 1 was cheaper per float on an AMD
+# EPYC box, 1.1-1.4 vs 2.3-4.9 ns; on this AVX-512 Xeon torch.tanh is the cheaper one, 6.3 vs
+# 8-12 us on a (4, 50, 112) tensor, and the trick's two extra ops cost ~13 us at K = 1)
+_ACTIVATION = {"tanh": (torch.tanh_, {}), "relu": (torch.relu_, {})}
 
-    torch's CPU ``tanh`` is the costliest op of the gradient: 2.3-4.9 ns per float32 against
-    ~1.1-1.4 ns for ``sigmoid`` (measured one thread, a (4, 105, 50) tensor: 78-116 us vs
-    23-29 us; 18 % of a 4-chain gradient on the iris MLP). The two agree to ~1.2e-7
-    absolute (float32 rounding near 1), far below what moves a posterior; the predictive
-    path keeps ``torch.tanh``. The matmul delivers ``2z`` (``alpha = beta = 2``: a power of
-    two scales exactly, so ``2z`` has the same bits as ``z + z``).
-    """
-    return z2.sigmoid_().mul_(2).sub_(1)
-
-
-# the activation inside the potential's forward pass, in place on its pre-activation scaled
-# by the matmul keywords beside it
-_ACTIVATION = {"tanh": (_tanh_by_sigmoid, {"beta": 2, "alpha": 2}), "relu": (torch.relu_, {})}
 
 # backward of the activation from its output h = act(z): one fused aten op each
 _ACTIVATION_BACKWARD = {
-    "tanh": torch.ops.aten.tanh_backward,                            # g * (1 - h^2)
-    "relu": lambda g, h: torch.ops.aten.threshold_backward(g, h, 0),  # g * (h > 0)
+    "tanh": torch.ops.aten.tanh_backward.default,                    # g * (1 - h^2)
+    "relu": lambda g, h: torch.ops.aten.threshold_backward.default(g, h, 0),  # g * (h > 0)
 }
 
 
