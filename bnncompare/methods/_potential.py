@@ -104,8 +104,10 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
     cost one forward/backward pass (the vectorised NUTS, ``_vnuts``). Activations are kept
     feature-major, ``(K, width, rows)``: ``W^T h`` forward and ``W delta`` backward, which MKL
     runs faster at these sizes than the row-major ``h W`` (0.89-0.91x per call on the iris MLP,
-    K = 4). The gradient's parts are fresh tensors joined by one ``cat``: ``bmm(out=)`` into
-    strided rows computes into a temporary and copies (0.87-0.92x per call without it).
+    K = 4). Each layer's parameters are one ``(fan_in + 1, fan_out)`` block of ``theta``
+    (``W`` then ``b``), and each layer's input carries a row of ones, so one ``bmm`` makes
+    ``W^T h + b`` and one makes the block's whole gradient ``[h; 1] delta^T``: at K = 1 every
+    op pays a fixed dispatch cost, and the bias sums were four of them.
 
     Each chain's numbers do not depend on the others in the batch (per-chain determinism rests
     on it). BLAS and torch's vectorised loops round by memory alignment, so a chain's block of
@@ -115,14 +117,14 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
     Without the row padding a chain's gradient changed with its batch-mates for many shapes
     (96 of 576 sub-batch comparisons, e.g. a 64-50-10 net on 105 rows); it costs ~1.05x.
     """
-    act, scaled = _ACTIVATION[spec.activation]
+    act, _ = _ACTIVATION[spec.activation]
     act_backward = _ACTIVATION_BACKWARD[spec.activation]
     shapes = spec.layer_shapes
-    sizes = [n for fan_in, fan_out in shapes for n in (fan_in * fan_out, fan_out)]
     n_rows = x.shape[0]
     row_padding = -n_rows % _ALIGN
     pad_rows = functools.partial(torch.nn.functional.pad, pad=(0, 0, 0, row_padding))
-    x_t = pad_rows(x).T.contiguous()  # (features, rows)
+    # (features + 1, rows): the input and its row of ones
+    x_t = torch.cat([pad_rows(x).T, x.new_ones(1, n_rows + row_padding)]).contiguous()
     onehot = torch.nn.functional.one_hot(y, spec.n_classes).to(x.dtype)
     onehot_t = pad_rows(onehot).T.contiguous()  # (C, rows)
     onehot_flat = onehot_t.reshape(-1)
@@ -131,47 +133,49 @@ def batched_value_and_grad(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor,
     last = len(shapes) - 1
     n_params = spec.n_params
     padding = -n_params % _ALIGN
-    sizes_padded = [*sizes, padding]
+    blocks = [(fan_in + 1) * fan_out for fan_in, fan_out in shapes]
 
-    aligned: dict[int, tuple] = {}
+    buffers: dict[int, tuple] = {}
 
-    def aligned_rows(k: int) -> tuple:
-        """A (K, P + padding) buffer the weights are copied into, and its views, made once
-        per batch size: ``W``, ``W^T`` (K, fan_out, fan_in), ``b`` (K, fan_out, 1)."""
-        if k not in aligned:
-            # an ordinary tensor even when first made under inference_mode (the vectorised
+    def batch_buffers(k: int) -> tuple:
+        """Made once per batch size: a (K, P + padding) buffer the weights are copied into,
+        its ``[W; b]`` blocks transposed (K, fan_out, fan_in + 1) and ``W`` alone
+        (K, fan_in, fan_out), and per hidden layer its output with a row of ones below
+        (K, width + 1, rows) and the part the matmul writes."""
+        if k not in buffers:
+            # ordinary tensors even when first made under inference_mode (the vectorised
             # NUTS runs there): an inference tensor could not be written outside it later
             with torch.inference_mode(False):
                 rows = x.new_empty(k, n_params + padding)
-                parts = rows.view(k, -1, 1).split_with_sizes(sizes_padded, 1)
-                weights = [parts[2 * i].view(k, *shape) for i, shape in enumerate(shapes)]
-                aligned[k] = (rows[:, :n_params], weights, [w.transpose(1, 2) for w in weights],
-                              parts[1::2], x_t.expand(k, *x_t.shape))
-        return aligned[k]
+                parts = rows.split_with_sizes([*blocks, padding], 1)
+                full = [parts[i].view(k, fan_in + 1, fan_out)
+                        for i, (fan_in, fan_out) in enumerate(shapes)]
+                hidden = [x.new_ones(k, fan_out + 1, x_t.shape[1]) for _, fan_out in shapes[:-1]]
+                buffers[k] = (rows[:, :n_params], [w.transpose(1, 2) for w in full],
+                              [w[:, :-1] for w in full], x_t.expand(k, *x_t.shape),
+                              hidden, [h[:, :-1] for h in hidden])
+        return buffers[k]
 
     def evaluate(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = theta.shape[0]
-        rows, weights, weights_t, biases, h = aligned_rows(k)
+        rows, full_t, weights, h, hidden, hidden_out = batch_buffers(k)
         rows.copy_(theta)  # views made once: ~30 us a call less than padding theta anew
         inputs = [h]
-        for i, (weight_t, bias) in enumerate(zip(weights_t, biases, strict=True)):
-            if i < last:
-                h = act(torch.baddbmm(bias, weight_t, h, **scaled))
-                inputs.append(h)
-            else:
-                h = torch.baddbmm(bias, weight_t, h)
-        log_p = torch.log_softmax(h, 1)  # (K, C, rows)
+        for i in range(last):
+            h = act(torch.bmm(full_t[i], h, out=hidden_out[i]))
+            h = hidden[i]  # with its row of ones, the next layer's input
+            inputs.append(h)
+        log_p = torch.log_softmax(torch.bmm(full_t[last], h), 1)  # (K, C, rows)
         value = (0.5 * precision) * torch.linalg.vecdot(theta, theta) \
             - torch.linalg.vecdot(log_p.view(k, -1), onehot_flat)
         delta = log_p.exp_().sub_(onehot_t)  # dU/dlogits, (K, C, rows)
         if row_padding:
             delta.mul_(is_real_row)
-        grads = [None] * len(sizes)
+        grads = [None] * len(shapes)
         for i in range(last, -1, -1):
-            grads[2 * i] = torch.bmm(inputs[i], delta.transpose(1, 2)).view(k, -1)
-            grads[2 * i + 1] = delta.sum(2)
+            grads[i] = torch.bmm(inputs[i], delta.transpose(1, 2)).view(k, -1)
             if i > 0:
-                delta = act_backward(torch.bmm(weights[i], delta), inputs[i])
+                delta = act_backward(torch.bmm(weights[i], delta), hidden_out[i - 1])
         return value, torch.cat(grads, 1).add_(theta, alpha=precision)
 
     return evaluate
