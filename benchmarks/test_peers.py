@@ -20,8 +20,9 @@ records the per-round ratios in ``extra_info["side_by_side"]``: the per-gradient
 with both sides measured in the same seconds.
 ``laplace_fit-laplace-torch`` and ``sghmc_fit-posteriors`` time one fit of the field's own
 library on our fitted ``LaplaceClassifier``/``SGHMCClassifier`` (its MAP net, its potential;
-``bnncompare.peers.laplace_torch``/``posteriors_sghmc``) and record
-``extra_info["tv_to_bnncompare"]``, the predictive TV between the library and us on the test rows.
+``bnncompare.peers.laplace_torch``/``posteriors_sghmc``) against the task's ``bnncompare`` row
+(our same step) and record ``extra_info["tv_to_bnncompare"]``, the predictive TV between the
+library and us on the test rows.
 Each workload returns ``(work, workload)``: ``work()`` is timed and returns its units,
 ``workload`` (the peer's settings) goes to ``extra_info["workload"]``.
 """
@@ -51,7 +52,8 @@ PEERS = [
     ("nuts_leapfrog", "torch-floor"), ("nuts_leapfrog", "bnncompare-grad-only"),
     ("nuts_leapfrog", "numpyro"), ("nuts_leapfrog", "bnncompare-vectorized"),
     ("nuts_leapfrog", "numpyro-vectorized"),
-    ("laplace_fit", "laplace-torch"), ("sghmc_fit", "posteriors"),
+    ("laplace_fit", "bnncompare"), ("laplace_fit", "laplace-torch"),
+    ("sghmc_fit", "bnncompare"), ("sghmc_fit", "posteriors"),
 ]
 VEC_CHAINS = 4
 FLOOR_CALLS = 200
@@ -199,25 +201,34 @@ class _SideBySide:
                 "numpyro_mode": NUMPYRO_MODE}
 
 
-def _library_fit(profile, method):
-    """The field's libraries on our fitted estimator (its MAP net or its potential): one fit
-    per round, and ``extra_info`` (``tv_to_bnncompare`` and the rest) from the peer module."""
-    from bnncompare.methods import LaplaceClassifier, SGHMCClassifier
-    module, cls = {"laplace-torch": ("laplace", LaplaceClassifier),
-                   "posteriors": ("posteriors", SGHMCClassifier)}[method]
-    pytest.importorskip(module, reason=f"{method} not installed (pip install 'bnncompare[peers]')")
-    from bnncompare.peers import laplace_torch, posteriors_sghmc
+@functools.cache
+def _fitted(profile, cls):
+    """Our estimator that the library rows of its task start from, fitted once per session."""
     ds = load_data("iris")
-    ours = cls(hidden_sizes=HIDDEN, activation="tanh", random_state=SEED,
+    return cls(hidden_sizes=HIDDEN, activation="tanh", random_state=SEED,
                **cls.settings_for("quality", profile.name)).fit(ds.x_train, ds.y_train)
-    peer = laplace_torch if method == "laplace-torch" else posteriors_sghmc
+
+
+def _library_fit(profile, method, task):
+    """The field's libraries on our fitted estimator (its MAP net or its potential), one fit
+    per round, with ``extra_info`` (``tv_to_bnncompare`` and the rest) from the peer module;
+    the ``bnncompare`` row of the task times our own same step."""
+    from bnncompare.methods import LaplaceClassifier, SGHMCClassifier
+    from bnncompare.peers import laplace_torch, posteriors_sghmc
+    cls, peer, library = {"laplace_fit": (LaplaceClassifier, laplace_torch, "laplace"),
+                          "sghmc_fit": (SGHMCClassifier, posteriors_sghmc, "posteriors")}[task]
+    ds, ours = load_data("iris"), _fitted(profile, cls)
+    if method == "bnncompare":
+        return peer.bnncompare_row(ours, ds.x_train, ds.y_train)
+    pytest.importorskip(library, reason=f"{method} not installed (pip install 'bnncompare[peers]')")
     return peer.library_row(ours, ds.x_train, ds.y_train, ds.x_test)
 
 
 UNITS = {"predict": "predict call", "svi_step": "step", "nuts_leapfrog": "leapfrog",
          "laplace_fit": "fit", "sghmc_fit": "fit"}
 TASKS = {"predict": _predict, "svi_step": _svi_step, "nuts_leapfrog": _nuts_leapfrog,
-         "laplace_fit": _library_fit, "sghmc_fit": _library_fit}
+         "laplace_fit": functools.partial(_library_fit, task="laplace_fit"),
+         "sghmc_fit": functools.partial(_library_fit, task="sghmc_fit")}
 
 
 @pytest.mark.parametrize(("task", "method", "dataset"),

@@ -96,6 +96,17 @@ def test_laplace_torch_row(lt, laplace_fit, iris):
     assert laplace_fit.num_predictive_samples == 20  # the row left the estimator as it was
 
 
+def test_our_side_of_the_laplace_row(lt, laplace_fit, iris):
+    """Our timed step redoes ``LaplaceClassifier``'s: its search finds the fit's precision."""
+    spec, theta = laplace_fit.spec_, torch.as_tensor(laplace_fit.theta_)
+    x, y = torch.as_tensor(iris.x_train), torch.as_tensor(iris.y_train)
+    assert lt.our_curvature(spec, theta, x, y) == pytest.approx(laplace_fit.prior_precision_,
+                                                                rel=1e-4)
+    work, workload = lt.bnncompare_row(laplace_fit, iris.x_train, iris.y_train)
+    assert work() == 1
+    assert workload["prior_precision"] == laplace_fit.prior_precision_
+
+
 def test_posteriors_potential_is_ours(ps):
     """Full batch: n times the library's log posterior is minus our NUTS potential."""
     spec = net.MLPSpec(4, 3, HIDDEN, "tanh")
@@ -143,3 +154,6 @@ def test_posteriors_row(ps, iris):
     assert 0 <= extra["tv_to_bnncompare"] < 0.2
     assert extra["agreement_to_bnncompare"] > 0.8
     assert work() == 1
+    ours_work, ours_workload = ps.bnncompare_row(ours, iris.x_train, iris.y_train)
+    assert ours_work() == 1
+    assert ours_workload["num_steps"] == workload["num_steps"]

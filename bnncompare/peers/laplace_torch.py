@@ -11,6 +11,7 @@ is run beside ours, which maximises the same closed-form marginal likelihood.
 from __future__ import annotations
 
 import importlib.util
+import math
 import time
 import warnings
 
@@ -19,8 +20,8 @@ import torch
 
 from bnncompare import metrics, net
 
-__all__ = ["fit_laplace_torch", "laplace_torch_available", "laplace_torch_proba",
-           "last_layer_order", "library_row", "torch_mlp"]
+__all__ = ["bnncompare_row", "fit_laplace_torch", "laplace_torch_available", "laplace_torch_proba",
+           "last_layer_order", "library_row", "our_curvature", "torch_mlp"]
 
 
 def laplace_torch_available() -> bool:
@@ -76,6 +77,12 @@ def laplace_torch_proba(la, x: torch.Tensor, num_samples: int, seed: int = 0) ->
     return proba / proba.sum(1, keepdims=True)
 
 
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def _marglik_prior_precision(spec, theta, x, y) -> tuple[float, float]:
     """laplace-torch's own prior precision (``optimize_prior_precision``, marglik) and seconds."""
     la = fit_laplace_torch(spec, theta, x, y)
@@ -86,26 +93,42 @@ def _marglik_prior_precision(spec, theta, x, y) -> tuple[float, float]:
     return float(la.prior_precision), time.perf_counter() - start
 
 
-def _our_curvature_s(spec, theta, x, y) -> float:
-    """Seconds of ``LaplaceClassifier``'s step after the MAP, redone with its public pieces
-    (features, exact GGN, eigendecomposition, prior-precision search): the work the timed
-    library fit (plus its optimisation) replaces."""
-    import math
-
+def our_curvature(spec: net.MLPSpec, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                  prior_precision: float | None = None) -> float:
+    """``LaplaceClassifier``'s step after the MAP, redone with its public pieces: last-layer
+    features, the exact GGN, its eigendecomposition (what our draws are made from) and, when
+    ``prior_precision`` is None, the marginal-likelihood search. The work one library fit
+    replaces; returns the prior precision."""
     from scipy.optimize import minimize_scalar
 
     from bnncompare.methods.laplace import last_layer_features, last_layer_ggn, log_marglik
-    start = time.perf_counter()
     with torch.no_grad():
         phi = last_layer_features(spec, theta, x).double()
         w_last = theta[-phi.shape[1] * spec.n_classes:].double()
         logits = phi @ w_last.reshape(phi.shape[1], -1)
         log_lik = -float(net.nll_sum(logits, y))
-        eig = torch.linalg.eigvalsh(last_layer_ggn(phi, torch.softmax(logits, 1)))
+        eig, _ = torch.linalg.eigh(last_layer_ggn(phi, torch.softmax(logits, 1)))
+    if prior_precision is not None:
+        return float(prior_precision)
     e, sq = eig.clamp_min(0).numpy(), float(w_last.pow(2).sum())
-    minimize_scalar(lambda t: -log_marglik(t, e, sq, log_lik),
-                    bounds=(math.log(1e-4), math.log(1e6)), method="bounded")
-    return time.perf_counter() - start
+    best = minimize_scalar(lambda t: -log_marglik(t, e, sq, log_lik),
+                           bounds=(math.log(1e-4), math.log(1e6)), method="bounded")
+    return math.exp(best.x)
+
+
+def _workload(ours, n_train: int) -> dict:
+    return {"subset_of_weights": "last_layer", "hessian_structure": "full", "n_train": n_train,
+            "prior_precision": ours.prior_precision_, "hidden": list(ours.hidden_sizes),
+            "activation": ours.activation}
+
+
+def bnncompare_row(ours, x_train, y_train):
+    """Our side of the row: ``(work, workload)``, ``work()`` being :func:`our_curvature` at
+    ``ours.prior_precision_`` on ``ours``' MAP (the same work as the library's timed fit)."""
+    spec, theta = ours.spec_, torch.as_tensor(ours.theta_)
+    x, y = torch.as_tensor(x_train), torch.as_tensor(y_train)
+    lam = ours.prior_precision_
+    return (lambda: (our_curvature(spec, theta, x, y, lam), 1)[1]), _workload(ours, len(x_train))
 
 
 def library_row(ours, x_train, y_train, x_test, num_samples: int = 2000):
@@ -115,7 +138,9 @@ def library_row(ours, x_train, y_train, x_test, num_samples: int = 2000):
     ``work()`` is laplace-torch's fit on that MAP net (the timed unit: one fit);
     ``extra_info`` has ``tv_to_bnncompare`` (mean TV of the two sampled predictives on
     ``x_test``, ``num_samples`` draws each, so about 0.002 of it is Monte-Carlo noise),
-    both prior precisions, and the largest gap between the two posterior precision matrices.
+    both prior precisions (ours, and the library's own ``optimize_prior_precision``), the
+    seconds of each search (ours with its curvature, theirs after its fit), and the largest gap
+    between the two posterior precision matrices.
     """
     spec, theta = ours.spec_, torch.as_tensor(ours.theta_)
     x, y = torch.as_tensor(x_train), torch.as_tensor(y_train)
@@ -129,7 +154,7 @@ def library_row(ours, x_train, y_train, x_test, num_samples: int = 2000):
     theirs = laplace_torch_proba(la, torch.as_tensor(x_test), num_samples, ours.seed_)
     lam_lib, opt_s = _marglik_prior_precision(spec, theta, x, y)
     extra = {
-        "bnncompare_curvature_s": _our_curvature_s(spec, theta, x, y),
+        "bnncompare_curvature_and_search_s": _seconds(lambda: our_curvature(spec, theta, x, y)),
         "tv_to_bnncompare": float(metrics.total_variation(theirs, mine).mean()),
         "predictive_draws": num_samples,
         "prior_precision_bnncompare": lam,
@@ -140,6 +165,5 @@ def library_row(ours, x_train, y_train, x_test, num_samples: int = 2000):
         "log_marglik_bnncompare": ours.log_marginal_likelihood_,
         "log_marglik_laplace_torch": float(la.log_marginal_likelihood()),
     }
-    workload = {"subset_of_weights": "last_layer", "hessian_structure": "full",
-                "n_train": len(x_train), "prior_precision": lam}
+    workload = _workload(ours, len(x_train))
     return (lambda: (fit_laplace_torch(spec, theta, x, y, lam), 1)[1]), workload, extra

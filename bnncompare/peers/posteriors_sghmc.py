@@ -22,8 +22,8 @@ import torch
 from bnncompare import metrics, net
 from bnncompare.methods._map import minibatches
 
-__all__ = ["library_row", "log_posterior_fn", "posteriors_available", "posteriors_sghmc",
-           "step_settings"]
+__all__ = ["bnncompare_row", "library_row", "log_posterior_fn", "posteriors_available",
+           "posteriors_sghmc", "step_settings"]
 
 
 def posteriors_available() -> bool:
@@ -93,6 +93,21 @@ def posteriors_sghmc(spec: net.MLPSpec, x: torch.Tensor, y: torch.Tensor, *, num
     return torch.stack(kept)
 
 
+def _kwargs(ours, lr: float | None) -> dict:
+    return {"num_steps": ours.n_grad_evals_, "thin": ours.thin,
+            "lr": ours.lr / 4 if lr is None else lr, "friction": ours.friction,
+            "batch_size": ours.batch_size, "prior_scale": ours.prior_scale}
+
+
+def bnncompare_row(ours, x_train, y_train):
+    """Our side of the row: ``(work, workload)``, ``work()`` refitting ``ours``' estimator (as
+    many minibatch steps as the library row runs)."""
+    params = ours.get_params()
+    workload = {**_kwargs(ours, None), "lr": ours.lr, "num_cycles": ours.num_cycles,
+                "n_train": len(x_train)}
+    return (lambda: (type(ours)(**params).fit(x_train, y_train), 1)[1]), workload
+
+
 def library_row(ours, x_train, y_train, x_test, lr: float | None = None):
     """The benchmark row: ``(work, workload, extra_info)`` for the fitted ``SGHMCClassifier``
     ``ours``, with as many minibatch steps, the same batch size, friction and thinning.
@@ -104,10 +119,7 @@ def library_row(ours, x_train, y_train, x_test, lr: float | None = None):
     """
     spec = ours.spec_
     x, y = torch.as_tensor(x_train), torch.as_tensor(y_train).long()
-    lr = ours.lr / 4 if lr is None else lr
-    kwargs = {"num_steps": ours.n_grad_evals_, "thin": ours.thin, "lr": lr,
-              "friction": ours.friction, "batch_size": ours.batch_size,
-              "prior_scale": ours.prior_scale}
+    kwargs = _kwargs(ours, lr)
     draws = posteriors_sghmc(spec, x, y, seed=ours.seed_, **kwargs)
     x_t = torch.as_tensor(x_test)
     theirs = net.mean_proba(spec, draws, x_t).double().numpy()
@@ -123,6 +135,6 @@ def library_row(ours, x_train, y_train, x_test, lr: float | None = None):
         "finite": bool(torch.isfinite(draws).all()),
     }
     workload = {**kwargs, "draws": len(draws), "n_train": len(x_train),
-                "step_settings": step_settings(lr, ours.friction, len(x_train))}
+                "step_settings": step_settings(kwargs["lr"], ours.friction, len(x_train))}
     return (lambda: (posteriors_sghmc(spec, x, y, seed=ours.seed_, **kwargs), 1)[1]), \
         workload, extra
