@@ -88,10 +88,10 @@ def test_arviz_rhat_equals_ours(nuts, iris):
     theirs = az.rhat(pp, method="split")["proba"].values
     ours = convergence.predictive_r_hat(proba)
     np.testing.assert_allclose(theirs[moving], ours[moving], rtol=1e-8)
-    # the rank-normalised default runs too and tells the same story within a few hundredths
+    # the rank-normalised default runs too; it is a different statistic (ranks, and the worse
+    # of bulk and folded), which on chains this short can sit a tenth or more from the classic
     ranked = az.rhat(pp)["proba"].values[moving]
-    assert np.all(np.isfinite(ranked))
-    assert abs(ranked.max() - ours[moving].max()) < 0.1
+    assert np.all(np.isfinite(ranked)) and ranked.min() > 0.9
 
 
 def test_arviz_ess_close_to_ours(nuts, iris):
