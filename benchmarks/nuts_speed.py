@@ -1,25 +1,30 @@
-"""Issue 13's measurements: NUTS per gradient, SVI per step, the 4-chain iris run, a profile.
+"""NUTS speed: per gradient against NumPyro, SVI per step, the 4-chain iris run, 2 processes
+against 1, torch.compile's break-even, a profile.
 
 Not collected by pytest (no ``test_`` prefix). One torch/XLA thread per process; ratios are
 taken from rounds interleaved in one process, so a busy neighbour slows every side alike.
 
     python benchmarks/nuts_speed.py ratios [--rounds 5] [--model-nuts] [--nuts-only]
         [--vec-only] [--activation relu --depth 7 --iters 30]
+    # the issue's setting (tanh 20-50-20, depth 6, 100 + 100):
+    python benchmarks/nuts_speed.py ratios --vec-only --depth 6 --iters 100 --rounds 5
     python benchmarks/nuts_speed.py iris --variant before|seq|2proc|4proc|vec1proc|vec2proc
-    python benchmarks/nuts_speed.py parallel [--rounds 3]
+    python benchmarks/nuts_speed.py parallel [--rounds 3 --chains 4 --depth 6 --iters 50]
     python benchmarks/nuts_speed.py compile
-    python benchmarks/nuts_speed.py profile [--chain-method vectorized --chains 2]
+    python benchmarks/nuts_speed.py profile [--chain-method vectorized|pyro --chains 2]
+        [--depth 6 --iters 50]
 
 ``iris`` is 4 chains x (300 warmup + 300 draws), depth 7, relu 20-50-20, N(0, 1) prior,
 ``bc.load_dataset("iris", seed=0)``; ``before`` is the pre-issue-13 path (autograd gradient,
-chains one after another), the others the current estimator with ``n_jobs`` 1, 2, 4;
-``vec1proc``/``vec2proc``: ``chain_method="vectorized"``, the 4 chains in one batch in one
-process, or 2 processes x 2 batched chains.
+chains one after another), ``seq``/``2proc``/``4proc`` Pyro's kernel (``chain_method="pyro"``)
+with ``n_jobs`` 1, 2, 4; ``vec1proc``/``vec2proc``: the default vectorised sampler, the 4
+chains in one batch in one process, or 2 processes x 2 batched chains.
 ``ratios`` also times the vectorised NUTS with K = 1, 2, 4 chains in one batch, per
 chain-gradient computed (K per batched call, the lockstep waste included), against NumPyro
 single-chain and NumPyro ``chain_method="vectorized"`` with 4 chains (per chain-gradient its
-``vmap`` computes: 4 x the longest tree per iteration); ``ratio_ours_over_numpyro`` < 1 means
-ours is faster. Every mode prints one JSON object per result.
+``vmap`` computes: 4 x the longest tree per iteration), NumPyro in its fastest CPU mode
+(``bnncompare.peers.numpyro_nuts.MODE``); ``ratio_ours_over_numpyro`` < 1 means ours is
+faster. Every mode prints one JSON object per result.
 """
 
 from __future__ import annotations
@@ -165,11 +170,14 @@ VARIANTS = {"seq": (1, "pyro"), "2proc": (2, "pyro"), "4proc": (4, "pyro"),
 
 
 def parallel(args) -> None:
-    """A 2-chain fit (iris, relu, 2 x (50 + 50), depth 5) with n_jobs=2 vs n_jobs=1,
-    interleaved rounds: the wall-time ratio parallel / sequential (goal <= 0.6 on 2 cores)."""
+    """``--chains`` vectorised chains (default 4; iris, tanh, ``--iters`` + ``--iters``,
+    ``--depth``) on 2 processes (``n_jobs=2``: two batches of half the chains) against one
+    process (``n_jobs=1``: one batch), interleaved rounds: the wall-time ratio 2 processes /
+    1 process (goal <= 0.6 on 2 cores; the fork and the transfer of the draws included)."""
     ds = bc.load_dataset("iris", seed=0)
-    kwargs = dict(hidden_sizes=HIDDEN, activation="relu", num_warmup=50, num_samples=50,
-                  num_chains=2, max_tree_depth=5, random_state=0)
+    kwargs = dict(hidden_sizes=HIDDEN, activation=args.activation, num_warmup=args.iters,
+                  num_samples=args.iters, num_chains=args.chains, max_tree_depth=args.depth,
+                  random_state=0)
     walls: dict[int, list[float]] = {1: [], 2: []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -178,7 +186,8 @@ def parallel(args) -> None:
                 seconds, _ = _timed(lambda n_jobs=n_jobs: bc.NUTSClassifier(
                     n_jobs=n_jobs, **kwargs).fit(ds.x_train, ds.y_train).n_grad_evals_)
                 walls[n_jobs].append(seconds)
-    _emit(what="parallel_2chain", sequential_s=walls[1], parallel_s=walls[2],
+    _emit(what="parallel_vectorized", chains=args.chains, one_process_s=walls[1],
+          two_processes_s=walls[2], load_average=os.getloadavg(),
           ratio_median=statistics.median(p / s for p, s in zip(walls[2], walls[1],
                                                                 strict=True)))
 
@@ -205,11 +214,12 @@ def compile_break_even(args) -> None:
 
 
 def profile(args) -> None:
-    """cProfile of the estimator in this process (iris, relu, depth 7, 100 + 100), one chain
-    or ``--chains`` (vectorised: one batch)."""
+    """cProfile of the estimator in this process (iris, ``--activation``, ``--depth``,
+    ``--iters`` + ``--iters``), one chain or ``--chains`` (vectorised: one batch)."""
     ds = bc.load_dataset("iris", seed=0)
-    est = bc.NUTSClassifier(hidden_sizes=HIDDEN, activation="relu", num_warmup=100,
-                            num_samples=100, max_tree_depth=7, random_state=0, n_jobs=1,
+    est = bc.NUTSClassifier(hidden_sizes=HIDDEN, activation=args.activation,
+                            num_warmup=args.iters, num_samples=args.iters,
+                            max_tree_depth=args.depth, random_state=0, n_jobs=1,
                             num_chains=args.chains, chain_method=args.chain_method)
     prof = cProfile.Profile()
     with warnings.catch_warnings():
@@ -238,11 +248,14 @@ def main(argv=None) -> None:
     parser.add_argument("--nuts-only", action="store_true")
     parser.add_argument("--chain-method", default="vectorized",
                         choices=["vectorized", "pyro"], help="profile")
-    parser.add_argument("--chains", type=int, default=1, help="profile")
+    parser.add_argument("--chains", type=int, default=None,
+                        help="profile (default 1), parallel (default 4)")
     parser.add_argument("--vec-only", action="store_true",
                         help="only the vectorised NUTS and NumPyro (ratios)")
     parser.add_argument("--no-numpyro", action="store_true")
     args = parser.parse_args(argv)
+    if args.chains is None:
+        args.chains = 4 if args.mode == "parallel" else 1
     torch.set_num_threads(1)
     {"ratios": ratios, "iris": iris, "parallel": parallel, "compile": compile_break_even,
      "profile": profile}[args.mode](args)
