@@ -22,6 +22,7 @@ import torch
 import bnncompare
 from bnncompare import data
 from bnncompare.evaluate import cost_summary, evaluate, grid_entropy, predict_ms_per_example
+from bnncompare.memory import PeakMemory
 from bnncompare.methods import METHODS, make_method
 from bnncompare.profiles import SEED, Cell, Profile, default_profile_name, get_profile
 
@@ -53,6 +54,8 @@ def pytest_addoption(parser):
                     help="method seeds per quality cell (default: the profile's)")
     group.addoption("--device", default="cpu", choices=("cpu", "cuda"),
                     help="where the estimators run (default: cpu); cuda timings synchronise")
+    group.addoption("--no-peak-memory", action="store_true",
+                    help="do not measure peak memory (to time the cells without it)")
     group.addoption("--dataset", action="append", default=None, dest="bnn_datasets",
                     help="a quality dataset: a name or a .csv/.npz path (repeatable; replaces "
                          "the profile's quality datasets)")
@@ -245,8 +248,28 @@ def device(request) -> str:
     return device_of(request.config)
 
 
+@pytest.fixture(scope="session")
+def peak_memory(request, device):
+    """The session's :class:`~bnncompare.memory.PeakMemory`: ``mark`` (reset the kernel's
+    peak resident set) in each round's setup, ``harvest`` (read it) in its teardown, both
+    outside the timed call; ``--no-peak-memory`` turns it off."""
+    enabled = not request.config.getoption("--no-peak-memory")
+    with PeakMemory(device, enabled=enabled) as mem:
+        yield mem
+
+
+def record_peak(benchmark, mem: PeakMemory) -> None:
+    """``extra_info["peak_mb"]``: the largest peak over the cell's measured calls (MiB above
+    the baseline taken just before each; every fit round, a predict cell's warm-up round),
+    and ``peak_memory``, what was measured."""
+    peak = mem.take()
+    if peak == peak:  # NaN: not measured (--no-peak-memory, or no /proc)
+        benchmark.extra_info["peak_mb"] = peak
+        benchmark.extra_info["peak_memory"] = mem.kind
+
+
 @pytest.fixture
-def time_fit(benchmark, profile, device):
+def time_fit(benchmark, profile, device, peak_memory):
     """Time ``fit`` with a fresh estimator per round; record quality, cost and theory."""
 
     def run(cell: Cell, *, axis: str, rounds: int, theory: float | None = None,
@@ -260,8 +283,18 @@ def time_fit(benchmark, profile, device):
         if theory is not None:  # sweeps only; single quality cells have no exponent
             benchmark.extra_info.update(theory_exponent=theory, theory_exponent_work=theory_work)
         fit = synchronised(lambda e: e.fit(ds.x_train, ds.y_train), device)
-        est = benchmark.pedantic(fit, rounds=rounds, setup=lambda: (
-            (make_method(cell.method, **params, device=device),), {}))
+        first = [True]
+
+        def setup():
+            est = make_method(cell.method, **params, device=device)
+            # freed heap pages are returned before the first round only: the round after
+            # pays for faulting them in again (~3 %), the later rounds run as before
+            peak_memory.mark(trim=first.pop() if first else False)
+            return (est,), {}
+
+        est = benchmark.pedantic(fit, rounds=rounds, setup=setup,
+                                 teardown=lambda *_: peak_memory.harvest())
+        record_peak(benchmark, peak_memory)
         benchmark.extra_info.update(evaluate(est, ds, seed=SEED))
         benchmark.extra_info.update(cost_summary(est, benchmark.stats.stats.median))
         if axis == "none":  # quality cells: the test-time cost column of the quality table
@@ -278,13 +311,16 @@ def time_fit(benchmark, profile, device):
 
 @functools.cache
 def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str,
-                       device: str = "cpu"):
+                       device: str = "cpu", draws: int | None = None):
     """One fitted estimator per (method, training data) reused by every predict cell: predict
     time depends on S, n and P, not on how the weights were obtained. The training rows do
-    not depend on ``n_test`` (synthetic test rows come from their own random stream).
+    not depend on ``n_test`` (synthetic test rows come from their own random stream). A method
+    that draws at fit makes the largest S of the grid, or ``draws`` (the model-size cells: their
+    one S, so a wide net's sampler is not run for draws no cell reads).
     Returns the estimator and its fit keywords."""
-    cell = Cell(method, dataset, hidden, n_test=profile.base_n_test,
-                num_samples=max(profile.num_samples_grid))
+    cell = (Cell(method, dataset, hidden, num_samples=draws) if draws is not None else
+            Cell(method, dataset, hidden, n_test=profile.base_n_test,
+                 num_samples=max(profile.num_samples_grid)))
     params = profile.fit_params(cell)
     train = cell_data(profile, Cell(method, dataset, hidden))
     est = make_method(method, **params, device=device).fit(train.x_train, train.y_train)
@@ -292,13 +328,14 @@ def fitted_for_predict(profile: Profile, method: str, dataset: str, hidden: str,
 
 
 @pytest.fixture
-def time_predict(benchmark, profile, device):
+def time_predict(benchmark, profile, device, peak_memory):
     """Time ``predict_proba`` (the model average over S draws) of a fitted estimator."""
 
     def run(cell: Cell, *, axis: str, rounds: int):
         ds = cell_data(profile, cell)
         est, params = fitted_for_predict(profile, cell.method, cell.dataset, cell.hidden,
-                                         device)
+                                         device, cell.num_samples if axis == "n_params"
+                                         else None)
         est.set_params(num_predictive_samples=cell.num_samples)
         # a method whose draws are fixed by the fit (a point estimate, an ensemble) does the
         # same work at every S: its prediction is flat in S
@@ -307,8 +344,21 @@ def time_predict(benchmark, profile, device):
         benchmark.extra_info.update(
             profile=profile.name, axis=axis, seed=SEED, theory_exponent=theory,
             workload=workload(params, ds, num_predictive_samples=cell.num_samples))
-        benchmark.pedantic(synchronised(est.predict_proba, device), args=(ds.x_test,),
-                           rounds=rounds, warmup_rounds=1)
+        calls = []
+
+        def setup():  # the peak is measured on the untimed warm-up round: the same work
+            calls.append(None)
+            if len(calls) == 1:
+                peak_memory.mark()
+            return (ds.x_test,), {}
+
+        def teardown(*_):
+            if len(calls) == 1:
+                peak_memory.harvest()
+
+        benchmark.pedantic(synchronised(est.predict_proba, device), setup=setup,
+                           teardown=teardown, rounds=rounds, warmup_rounds=1)
+        record_peak(benchmark, peak_memory)
         benchmark.extra_info.update(evaluate(est, ds, seed=SEED))
         benchmark.extra_info["predict_ms_per_example"] = (
             1e3 * statistics.median(benchmark.stats.stats.data) / len(ds.x_test))

@@ -2,7 +2,9 @@
 
 Theory: predict costs ``S * n * P`` for the Bayesian methods; a method whose draws are fixed by
 the fit (the NN: one weight vector) is flat in S — the line every Bayesian method is measured
-against (the fixture reads ``fixed_draws`` from the method's class).
+against (the fixture reads ``fixed_draws`` from the method's class). In model size P every
+method's predict costs ``S * n * P`` at fixed S (exponent 1 in P; Laplace's last-layer draws add
+``S * K**2``, K the last layer's size, which is also ~P at depth 2).
 """
 
 from __future__ import annotations
@@ -23,3 +25,10 @@ def test_predict_vs_num_samples(time_predict, profile, method, dataset, n_test, 
 def test_predict_vs_n_test(time_predict, profile, method, dataset, n_test, num_samples, hidden):
     cell = Cell(method, dataset, hidden, n_test=n_test, num_samples=num_samples)
     time_predict(cell, axis="n_test", rounds=profile.predict_rounds)
+
+
+@pytest.mark.cells("predict_size")
+def test_predict_vs_n_params(time_predict, profile, method, dataset, n_test, num_samples,
+                             hidden):
+    cell = Cell(method, dataset, hidden, n_test=n_test, num_samples=num_samples)
+    time_predict(cell, axis="n_params", rounds=profile.predict_rounds)

@@ -175,6 +175,11 @@ class Profile:
     #: keywords (``datasets`` as absolute paths or names, ``hidden``, ``label_column``), so
     #: a benchmark process rebuilds the same quality cells
     quality_args: tuple[tuple[str, object], ...] = ()
+    #: the model-size sweep (``n_params`` axis): nets of fixed depth 2 and growing width,
+    #: fitted at ``base_n_train`` rows and predicted at ``base_n_test`` rows and
+    #: ``base_num_samples`` draws. Fast stops at width 128 (P = 18k): width 256 (P = 69k) costs
+    #: ~4x more per gradient, ~15 s a NUTS fit, more than the 10-minute budget has room for
+    hidden_grid: tuple[str, ...] = ("8x8", "32x32", "128x128")
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -277,6 +282,17 @@ class Profile:
         return [Cell(m, "synthetic", self.hidden, n_test=n, num_samples=self.base_num_samples)
                 for m in self.method_names for n in self.n_test_grid]
 
+    def fit_size_cells(self) -> list[Cell]:
+        """Fit time vs model size P (``hidden_grid``) at ``base_n_train`` rows."""
+        return [Cell(m, "synthetic", h, n_train=self.base_n_train)
+                for m in self.method_names for h in self.hidden_grid]
+
+    def predict_size_cells(self) -> list[Cell]:
+        """Predict time vs model size P at ``base_n_test`` rows and ``base_num_samples``."""
+        return [Cell(m, "synthetic", h, n_test=self.base_n_test,
+                     num_samples=self.base_num_samples)
+                for m in self.method_names for h in self.hidden_grid]
+
     def quality_cells(self) -> list[Cell]:
         """The seed's own setting (iris, 20x50x20) and the other quality datasets."""
         return [Cell(m, q.dataset, q.hidden, seed=seed) for q in self.quality
@@ -344,6 +360,7 @@ PROFILES: dict[str, Profile] = {
         quality=(QualitySetting("iris", "20x50x20"),),
         budget_factors=(0.5, 1.0), curve_datasets=("iris",),
         peer_predict_samples=100, peer_steps=30, peer_nuts_iters=6, calibration_rounds=5,
+        hidden_grid=("4x4", "8x8", "16x16"),
     ),
     "fast": Profile(
         name="fast", n_train_grid=(100, 300, 1000, 3000, 10000),
@@ -363,6 +380,7 @@ PROFILES: dict[str, Profile] = {
                  QualitySetting("moons", "16x16")),
         budget_factors=(0.125, 0.25, 0.5, 1.0, 2.0, 4.0), curve_datasets=("iris", "moons"),
         peer_steps=500, peer_nuts_iters=50, n_seeds=5,
+        hidden_grid=("8x8", "32x32", "128x128", "256x256"),
     ),
 }
 

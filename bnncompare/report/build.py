@@ -43,12 +43,21 @@ CAPTIONS = {
               "posterior on test rows) or nll (test NLL, where no reference is stored); "
               "lower Value is better; Budget x1 is the profile's quality setting, xF its "
               "budget keywords (Budget setting) scaled by F",
-    "exponents": "Empirical complexity exponents: t = c0 + c1·x^b, 95 % bootstrap interval "
+    "exponents": "Empirical complexity exponents: t = c0 + c1·x^b (Quantity time; peak_mb: "
+                 "peak memory, one peak per size), 95 % bootstrap interval "
                  "over rounds; Flag names the interval (time, work) that excludes theory; "
                  "b reads inconclusive, with the reason, when it is on the upper bound of "
                  f"its grid, its interval reaches that bound or is wider than {MAX_WIDTH:g}, or "
                  "the run's calibration drifted around the series enough to move b by more "
                  f"than {DRIFT_B_TOL:g}",
+    "memory": "Peak memory of every fit and predict cell: MiB above the process's resident "
+              "set just before the call (the kernel's high-water mark, reset before it; "
+              "torch's max_memory_allocated on CUDA); unchunked_mb is what one layer's "
+              "activations over all S draws at once would take, which predict never holds",
+    "cost_model": "Cost model per method and phase: a + b·units (fit: gradient evaluations·"
+                  "rows·P; predict: S·n_test·P; peak_mb: floats held), fitted on the run's "
+                  "sweep cells; held-out error leaves one size out at a time: median and "
+                  "worst |log(measured / predicted)|",
     "peers": "Peer implementations: seconds per unit of work, ratio vs bnncompare "
              "(> 1: bnncompare is faster)",
     "side_by_side": "Peers timed inside the rounds of a bnncompare row (alternately just "

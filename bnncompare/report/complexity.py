@@ -344,13 +344,24 @@ def sweep_series(df: pd.DataFrame) -> Iterator[tuple[tuple, pd.DataFrame]]:
         return
     rows["fixed"] = [_fixed(r) for _, r in rows.iterrows()]
     rows["hidden"] = rows["hidden"].fillna("none")
+    # a model-size series varies the net: its key names the depth it holds ("wxw": two
+    # hidden layers of the swept width), so its sizes fall into one series
+    size = rows["axis"] == "n_params"
+    rows.loc[size, "hidden"] = rows.loc[size, "hidden"].map(_depth_pattern)
     for key, group in rows.groupby(SERIES_KEYS, sort=True, dropna=False):
         axis = key[SERIES_KEYS.index("axis")]
         yield key, group.sort_values(axis, kind="stable")
 
 
 def _fixed(row: pd.Series) -> str:
-    return " ".join(f"{a}={row[a]}" for a in AXES if a != row["axis"] and pd.notna(row[a]))
+    # P is fixed by ``hidden`` (in the key) in every other series: not repeated here
+    return " ".join(f"{a}={row[a]}" for a in AXES
+                    if a not in (row["axis"], "n_params") and pd.notna(row[a]))
+
+
+def _depth_pattern(hidden: str) -> str:
+    """``"32x32" -> "wxw"``: the depth of a net whose widths a model-size sweep varies."""
+    return "x".join("w" for _ in str(hidden).split("x")) if hidden != "none" else "none"
 
 
 def exponent_table(df: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:

@@ -27,7 +27,9 @@ __all__ = [
 ]
 
 PHASES = benchjson.GROUPS
-AXES = ("n_train", "n_test", "num_samples")
+#: the swept sizes a fit/predict series may vary; ``n_params`` (P, the model size) is no
+#: benchmark parameter but ``extra_info["n_params"]`` (the sweep varies ``hidden``)
+AXES = ("n_train", "n_test", "num_samples", "n_params")
 
 CORE_COLUMNS = [
     "run", "machine", "profile", "phase", "method", "dataset", "task", "axis",
@@ -43,7 +45,7 @@ CORE_COLUMNS = [
 EXTRA_COLUMNS = [
     "theory_exponent", "theory_exponent_work",
     "accuracy", "nll", "brier", "ece",
-    "n_grad_evals", "n_params", "seed", "method_seed",
+    "n_grad_evals", "n_params", "seed", "method_seed", "peak_mb", "peak_memory",
     "r_hat_max", "ess_min", "ess_median", "divergences", "mean_tree_depth",
     "frac_at_max_depth", "ess_per_s", "predictive_r_hat_max", "predictive_ess_min",
     "predictive_ess_per_s", "ood_auroc_far", "ood_auroc_mi_far", "mean_entropy_far",
@@ -168,7 +170,7 @@ def _bench_row(bench: dict[str, Any], meta: dict[str, Any], calib_s: float,
         "budget": params.get("budget"),
         "axis": extra.get("axis", "none"),
         "profile": extra.get("profile", meta["profile"]),
-        **{axis: params.get(axis) for axis in AXES},
+        **{axis: params.get(axis, extra.get(axis)) for axis in AXES},
     })
     return row
 

@@ -169,12 +169,21 @@ UNCERTAINTY_COLUMNS = ("ood_auroc", "ood_auroc_mi", "ood_auroc_far", "ood_auroc_
                        "sel_acc_80")
 
 
-def exponents_table(exps: pd.DataFrame) -> pd.DataFrame:
-    """Display columns of :func:`~bnncompare.report.complexity.exponent_table`."""
-    cols = ["machine", "phase", "method", "dataset", "axis", "fixed", "n_points", "b", "b_lo",
-            "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo", "b_work_hi",
-            "theory_exponent_work", "calib_drift", "flag", "inconclusive", "inconclusive_work"]
-    return _select(exps, cols, ["machine", "phase", "axis", "dataset", "method", "fixed"])
+def exponents_table(exps: pd.DataFrame, memory: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Display columns of :func:`~bnncompare.report.complexity.exponent_table` (``quantity``
+    ``time``), then the peak-memory fits of
+    :func:`~bnncompare.report.memory.memory_exponent_table` (``quantity`` ``peak_mb``)."""
+    cols = ["machine", "phase", "method", "dataset", "axis", "fixed", "quantity", "n_points",
+            "b", "b_lo", "b_hi", "naive_slope", "theory_exponent", "b_work", "b_work_lo",
+            "b_work_hi", "theory_exponent_work", "calib_drift", "flag", "inconclusive",
+            "inconclusive_work"]
+    by = ["machine", "phase", "axis", "dataset", "method", "fixed"]
+    time = exps.assign(quantity="time")
+    if memory is not None and len(memory):
+        time = pd.concat([time, memory.reindex(columns=[c for c in cols if c in memory]
+                                               + ["hidden"])], ignore_index=True)
+    table = _select(time, cols, [*by, "quantity"]) if len(time) else time.reindex(columns=cols)
+    return table.reset_index(drop=True)
 
 
 def peers_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -245,11 +254,15 @@ def pareto_front_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """All non-empty tables by file stem, in the order the README lists them."""
+    # imported here: it builds on this module (sort_methods)
+    from bnncompare.report.memory import memory_exponent_table, memory_table
+
     tables = {
         "quality": quality_table(df),
         "uncertainty": uncertainty_table(df),
         "pareto": pareto_front_table(df),
-        "exponents": exponents_table(exps),
+        "exponents": exponents_table(exps, memory_exponent_table(df)),
+        "memory": memory_table(df),
         "peers": peers_table(df),
         "side_by_side": side_by_side_table(df),
         "diagnostics": diagnostics_table(df),

@@ -9,7 +9,8 @@ so the same input renders the same bytes on the same matplotlib. Figures read no
 caller loads what they draw beyond the frame (reference posteriors, training splits) and
 passes it to :func:`write_figures`.
 
-- :mod:`~bnncompare.report.figures.sweeps`: time vs training rows, test rows, draws S
+- :mod:`~bnncompare.report.figures.sweeps`: time vs training rows, test rows, draws S,
+  parameters P
 - :mod:`~bnncompare.report.figures.quality`: test NLL and ECE vs draws S
 - :mod:`~bnncompare.report.figures.pareto`: quality vs compute, with the Pareto front
 - :mod:`~bnncompare.report.figures.entropy_maps`: predictive entropy over a 2-D plane
@@ -41,8 +42,10 @@ from bnncompare.report.figures.pareto import curve_figure, quality_vs_compute
 from bnncompare.report.figures.peers import PEER_COLOR, peer_ratios
 from bnncompare.report.figures.quality import quality_vs_num_samples
 from bnncompare.report.figures.sweeps import (
+    fit_vs_n_params,
     fit_vs_n_train,
     fit_vs_num_samples,
+    predict_vs_n_params,
     predict_vs_n_test,
     predict_vs_num_samples,
     sweep_figure,
@@ -55,11 +58,13 @@ __all__ = [
     "curve_figure",
     "entropy_map",
     "entropy_map_figure",
+    "fit_vs_n_params",
     "fit_vs_n_train",
     "fit_vs_num_samples",
     "i_dont_know",
     "map_datasets",
     "peer_ratios",
+    "predict_vs_n_params",
     "predict_vs_n_test",
     "predict_vs_num_samples",
     "quality_vs_compute",

@@ -28,7 +28,7 @@ __all__ = [
 # no timestamp or software tag, so the same input renders the same bytes
 SAVE = {"dpi": 110, "metadata": {"Software": None}, "bbox_inches": None}
 AXIS_LABEL = {"n_train": "training rows n", "n_test": "test rows", "num_samples":
-              "posterior draws S"}
+              "posterior draws S", "n_params": "parameters P (weights and biases)"}
 
 
 def styles_of(df: pd.DataFrame) -> dict[str, MethodStyle]:

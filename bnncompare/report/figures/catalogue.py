@@ -15,8 +15,10 @@ from bnncompare.report.figures.pareto import quality_vs_compute
 from bnncompare.report.figures.peers import peer_ratios
 from bnncompare.report.figures.quality import quality_vs_num_samples
 from bnncompare.report.figures.sweeps import (
+    fit_vs_n_params,
     fit_vs_n_train,
     fit_vs_num_samples,
+    predict_vs_n_params,
     predict_vs_n_test,
     predict_vs_num_samples,
 )
@@ -35,6 +37,8 @@ FIGURES: dict[str, FigureFn] = {
     "predict_vs_num_samples": predict_vs_num_samples,
     "predict_vs_n_test": predict_vs_n_test,
     "fit_vs_num_samples": fit_vs_num_samples,
+    "fit_vs_n_params": fit_vs_n_params,
+    "predict_vs_n_params": predict_vs_n_params,
     "quality_vs_num_samples": quality_vs_num_samples,
     "quality_vs_compute": quality_vs_compute,
     "peer_ratios": peer_ratios,

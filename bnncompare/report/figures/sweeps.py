@@ -1,4 +1,5 @@
-"""Time against a swept size (training rows, test rows, posterior draws), log-log: one series
+"""Time against a swept size (training rows, test rows, posterior draws, parameters P), log-log:
+one series
 per method (and dataset, machine... where those vary), with the fitted growth law
 ``c0 + c1·x^b`` of the exponent table where it is conclusive."""
 
@@ -27,8 +28,10 @@ from bnncompare.report.method_meta import MethodStyle, method_order
 
 __all__ = [
     "MACHINE_MARKERS",
+    "fit_vs_n_params",
     "fit_vs_n_train",
     "fit_vs_num_samples",
+    "predict_vs_n_params",
     "predict_vs_n_test",
     "predict_vs_num_samples",
     "sweep_figure",
@@ -182,6 +185,19 @@ def predict_vs_n_test(df, exps, path, *, normalise=False):
     """predict_proba time against test rows, log-log, one line per method."""
     return _sweep_figure(df, exps, path, phase="predict", axis="n_test", normalise=normalise,
                          title="Predict time vs test set size")
+
+
+def fit_vs_n_params(df, exps, path, *, normalise=False):
+    """Fit time against model size P (nets of one depth, growing width), log-log, one line
+    per method; beside it the time per gradient evaluation, which carries the P."""
+    return _sweep_figure(df, exps, path, phase="fit", axis="n_params", normalise=normalise,
+                         title="Fit time vs model size P", per_work=True)
+
+
+def predict_vs_n_params(df, exps, path, *, normalise=False):
+    """predict_proba time against model size P at fixed S and test rows, log-log."""
+    return _sweep_figure(df, exps, path, phase="predict", axis="n_params",
+                         normalise=normalise, title="Predict time vs model size P")
 
 
 def fit_vs_num_samples(df, exps, path, *, normalise=False):
