@@ -129,3 +129,24 @@ def test_ci_gate_new_layout_falls_back_and_another_cpu_is_not_gated(tmp_path):
     assert rc == 0, out
     assert "BASE and HEAD are not comparable; falling back" in out
     assert "no comparable baseline: BASE was recorded on Intel(R) Xeon(R) Processor" in out
+
+
+def test_ci_gate_fallback_is_advisory_and_the_instruction_gate_decides(tmp_path):
+    # BASE's benchmarks fail, so HEAD (3x slower) is compared with the committed baseline:
+    # that unpaired verdict is printed but passes. The instruction half's exit 1 still fails.
+    cells = layout()
+    base = write_layout(tmp_path / "b.json", cells, seed=BASE_MOMENT)
+    slow = write_layout(tmp_path / "s.json", cells, seed=2, moment=BASE_MOMENT,
+                        factor={c["fullname"]: 3.0 for c in cells})
+    repo, fake, _ = _gate_repo(tmp_path, base, slow)
+    text = fake.read_text().replace('if [ "$1 $2" = "-m pytest" ]; then',
+                                    'if [ "$1 $2" = "-m pytest" ]; then\n'
+                                    '    [ "${PWD##*/}" = base ] && exit 1')
+    fake.write_text(text)
+    stub = repo / ".ci" / "instructions"
+    stub.write_text('#!/usr/bin/env bash\necho "instructions: FAIL: stub"\nexit 1\n')
+    stub.chmod(0o755)
+    rc, out = _run_gate(repo, fake)
+    assert "BASE's benchmarks failed" in out and "advisory" in out
+    assert "the unpaired comparison flags a slowdown" in out
+    assert rc == 1 and out.splitlines()[-1] == "instructions: FAIL: stub", out
