@@ -88,9 +88,9 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         ``n_grad_evals_`` counts more evaluations than advanced the chains.
         ``'pyro'``: Pyro's NUTS kernel (with a lean leapfrog step), one chain at a time in
         each process; its draws are bit-for-bit those of ``pyro.infer.NUTS`` on the same
-        potential, at ~1.5-3x the time per gradient. ``'parallel'`` is the old name of
-        ``'pyro'``, still accepted (NumPyro's ``chain_method='parallel'`` means one chain
-        per device, not this).
+        potential, at ~2x the default's time per gradient with one chain. ``'parallel'``
+        is the old name of ``'pyro'``, still accepted (NumPyro's
+        ``chain_method='parallel'`` means one chain per device, not this).
 
     Attributes
     ----------
