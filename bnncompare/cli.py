@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--methods", default=None,
                       help="comma-separated registered methods (default: all)")
     _add_reference_parser(sub)
+    from bnncompare.estimate import add_parser as add_estimate_parser
+
+    add_estimate_parser(sub)
     return parser
 
 
@@ -123,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.runs, args.out, normalise=args.normalise)
         if args.command == "reference":
             return _reference(args, argv)
+        if args.command == "estimate":
+            from bnncompare.estimate import run_estimate
+
+            return run_estimate(args)
         return _demo(args)
     except (CLIError, ValueError, FileNotFoundError) as err:
         return _fail(args.command, str(err))

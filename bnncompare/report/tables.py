@@ -254,7 +254,8 @@ def pareto_front_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """All non-empty tables by file stem, in the order the README lists them."""
-    # imported here: it builds on this module (sort_methods)
+    # imported here: both modules build on this one (sort_methods)
+    from bnncompare.costmodel import cost_model_table
     from bnncompare.report.memory import memory_exponent_table, memory_table
 
     tables = {
@@ -263,6 +264,7 @@ def build_tables(df: pd.DataFrame, exps: pd.DataFrame) -> dict[str, pd.DataFrame
         "pareto": pareto_front_table(df),
         "exponents": exponents_table(exps, memory_exponent_table(df)),
         "memory": memory_table(df),
+        "cost_model": cost_model_table(df),
         "peers": peers_table(df),
         "side_by_side": side_by_side_table(df),
         "diagnostics": diagnostics_table(df),
