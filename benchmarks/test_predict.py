@@ -4,7 +4,10 @@ Theory: predict costs ``S * n * P`` for the Bayesian methods; a method whose dra
 the fit (the NN: one weight vector) is flat in S — the line every Bayesian method is measured
 against (the fixture reads ``fixed_draws`` from the method's class). In model size P every
 method's predict costs ``S * n * P`` at fixed S (exponent 1 in P; Laplace's last-layer draws add
-``S * K**2``, K the last layer's size, which is also ~P at depth 2).
+``S * K**2``, K the last layer's size, which is also ~P at depth 2). That counts multiply-adds;
+the elementwise work (activations, biases, softmax) grows as ``S * n * width``, ~P**0.5 at
+depth 2, and is a large part of predict at the widths measured (8-128): the fitted exponents in
+P read ~0.6-0.7 there, flagged against theory 1, and the cost model carries that term.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``bnncompare run | report | compare | demo | reference``.
+"""``bnncompare run | report | compare | demo | reference | estimate``.
 
 Every subcommand is ``main(argv) -> int``: 0 success, 1 a regression (compare), 2 unusable
 input or nothing ran — with one readable line on stderr, never a traceback.

@@ -7,6 +7,10 @@ Work models, in each method's own units (every quantity read from the benchmark 
   NUTS) times the rows each one reads (``n_train``, or ``batch_size``) times the parameters P;
 - predict: ``seconds ~ a + b * S * n_test * P``, S the predictive draws (a method whose draws
   are fixed by the fit, ``fixed_draws``, evaluates ``num_members`` or 1 weight vectors);
+- both times add ``c * elements``: the same count with the sum of the layer widths in place of
+  P (activations, biases, softmax: work per unit *width*, not per weight). At depth 2, P grows
+  as width**2 but the elementwise work as width, and on the widths measured here (8-128) that
+  term is a large part of predict: without it the predict exponent in P reads ~0.6, not 1;
 - peak memory (``peak_mb``): ``MiB ~ a + b * floats``, floats = the activations the call
   holds (rows x the sum of the layer widths, x the vectorised members or chains; at predict
   at most ``net.chunk_size_for`` draws at once) plus the weight vectors it keeps (P x the
@@ -41,7 +45,7 @@ from bnncompare import net
 from bnncompare.methods import METHODS
 
 __all__ = ["COUNT_KEYS", "NEUTRAL_KEYS", "CostModelError", "Estimate", "WorkModel",
-           "cost_model_table", "estimate", "fit_affine", "fit_units", "iterations",
+           "cost_model_table", "estimate", "fit_affine", "fit_terms", "fit_units", "iterations",
            "memory_floats", "predict_units", "sweep_cells", "work_models"]
 
 #: keywords that only count repetitions of the same work: their effect is :func:`iterations`
@@ -69,14 +73,15 @@ class WorkModel:
     quantity: str
     a: float
     b: float
+    c: float  # per elementwise unit (times only; 0 for memory)
     n_cells: int
     units_min: float
     units_max: float
     loo_median: float  # held-out |log(measured / predicted)|, one size left out at a time
     loo_worst: float
 
-    def predict(self, units: float) -> float:
-        return self.a + self.b * units
+    def predict(self, units: float, elements: float = 0.0) -> float:
+        return self.a + self.b * units + self.c * elements
 
 
 @dataclass
@@ -191,15 +196,39 @@ def _wls(u: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return (0.0, float(only_b)) if sse_b < sse_a else (float(sy / sw), 0.0)
 
 
-def _loo(shapes: list, units: np.ndarray, y: np.ndarray) -> np.ndarray:
+def fit_terms(columns, y) -> np.ndarray:
+    """Non-negative ``coef`` of ``y ~ coef[0] + sum_k coef[k + 1] * columns[k]`` on relative
+    (~log) residuals: :func:`fit_affine` with more than one term (weighted NNLS, IRLS)."""
+    from scipy.optimize import nnls
+
+    y = np.asarray(y, float)
+    x = np.column_stack([np.ones_like(y), *[np.asarray(c, float) for c in columns]])
+    scale = np.maximum(np.abs(x).max(axis=0), 1e-300)  # columns of 1 and of 1e9 units
+    w = 1.0 / y
+    for _ in range(IRLS_STEPS):
+        coef, _ = nnls(x / scale * w[:, None], y * w)
+        w = 1.0 / np.maximum((x / scale) @ coef, 1e-300)
+    return coef / scale
+
+
+def _fit_model(units, elements, y) -> tuple[float, float, float]:
+    if elements is None:
+        return (*fit_affine(units, y), 0.0)
+    a, b, c = fit_terms([units, elements], y)
+    return float(a), float(b), float(c)
+
+
+def _loo(shapes: list, units: np.ndarray, elements, y: np.ndarray) -> np.ndarray:
     """|log(measured / predicted)| of each point when its shape is left out of the fit."""
     errors = np.full(len(y), np.nan)
     for shape in dict.fromkeys(shapes):
         out = np.array([s == shape for s in shapes])
         if (~out).sum() < 2 or len(set(units[~out])) < 2:
             continue
-        a, b = fit_affine(units[~out], y[~out])
-        errors[out] = np.abs(np.log(y[out] / np.maximum(a + b * units[out], 1e-300)))
+        a, b, c = _fit_model(units[~out], None if elements is None else elements[~out],
+                             y[~out])
+        pred = a + b * units[out] + (0.0 if elements is None else c * elements[out])
+        errors[out] = np.abs(np.log(y[out] / np.maximum(pred, 1e-300)))
     return errors[np.isfinite(errors)]
 
 
@@ -217,27 +246,33 @@ def _cell_quantities(row: pd.Series) -> dict:
     params = {**METHODS[method]().get_params(), **work["estimator"]}
     spec = net.MLPSpec(work["n_features"], work["n_classes"],
                        tuple(params.get("hidden_sizes") or ()))
+    width = sum(spec.widths)
     if row["phase"] == "fit":
         n_rows, s = work["n_train"], None
         units = fit_units(row["n_grad_evals"], params, n_rows, spec.n_params)
+        elements = fit_units(row["n_grad_evals"], params, n_rows, width)
     else:
         n_rows, s = work["n_test"], work.get("num_predictive_samples")
         units = predict_units(method, params, n_rows, s, spec.n_params)
-    return {"units": units, "floats": memory_floats(method, row["phase"], params, spec, n_rows, s),
+        elements = predict_units(method, params, n_rows, s, width)
+    return {"units": units, "elements": elements,
+            "floats": memory_floats(method, row["phase"], params, spec, n_rows, s),
             "shape": (work["n_train"], work["n_test"], s, spec.n_params), "params": params,
             "n_rows": n_rows}
 
 
-def _model(method: str, phase: str, quantity: str, shapes, units, y) -> WorkModel | None:
+def _model(method: str, phase: str, quantity: str, shapes, units, elements,
+           y) -> WorkModel | None:
     units, y = np.asarray(units, float), np.asarray(y, float)
     keep = (y > 0) & np.isfinite(y) & np.isfinite(units)
     units, y = units[keep], y[keep]
+    elements = None if elements is None else np.asarray(elements, float)[keep]
     shapes = [s for s, k in zip(shapes, keep, strict=True) if k]
     if len(y) < MIN_CELLS or len(set(units)) < 2:
         return None
-    a, b = fit_affine(units, y)
-    loo = _loo(shapes, units, y)
-    return WorkModel(method, phase, quantity, a, b, len(y), float(units.min()),
+    a, b, c = _fit_model(units, elements, y)
+    loo = _loo(shapes, units, elements, y)
+    return WorkModel(method, phase, quantity, a, b, c, len(y), float(units.min()),
                      float(units.max()), float(np.median(loo)) if len(loo) else np.nan,
                      float(loo.max()) if len(loo) else np.nan)
 
@@ -251,9 +286,10 @@ def work_models(df: pd.DataFrame) -> dict[tuple[str, str, str, str], WorkModel]:
         q = [_cell_quantities(r) for _, r in cells.iterrows()]
         shapes = [c["shape"] for c in q]
         peak = pd.to_numeric(cells["peak_mb"], errors="coerce").to_numpy(float)
-        for quantity, units, y in (("time", [c["units"] for c in q], cells["median_s"]),
-                                   ("peak_mb", [c["floats"] for c in q], peak)):
-            model = _model(method, phase, quantity, shapes, units, y)
+        for quantity, units, elements, y in (
+                ("time", [c["units"] for c in q], [c["elements"] for c in q], cells["median_s"]),
+                ("peak_mb", [c["floats"] for c in q], None, peak)):
+            model = _model(method, phase, quantity, shapes, units, elements, y)
             if model is not None:
                 out[(machine, method, phase, quantity)] = model
     return out
@@ -263,7 +299,8 @@ def cost_model_table(df: pd.DataFrame) -> pd.DataFrame:
     """One row per machine, method, phase and quantity: the fitted ``a``, ``b`` (per unit),
     the cells and range of units it was fitted on, and its held-out error (leave one size out:
     median and worst ``|log(measured / predicted)|``, and the worst as a factor)."""
-    cols = ["machine", "method", "phase", "quantity", "unit", "intercept", "per_unit", "n_cells",
+    cols = ["machine", "method", "phase", "quantity", "unit", "intercept", "per_unit",
+            "per_element", "n_cells",
             "units_min", "units_max", "loo_median_abs_log", "loo_worst_abs_log",
             "loo_worst_factor"]
     records = []
@@ -272,7 +309,7 @@ def cost_model_table(df: pd.DataFrame) -> pd.DataFrame:
                 "peak_mb": "floats held"}[m.quantity]
         records.append({"machine": machine, "method": m.method, "phase": m.phase,
                         "quantity": m.quantity, "unit": unit, "intercept": m.a,
-                        "per_unit": m.b,
+                        "per_unit": m.b, "per_element": m.c,
                         "n_cells": m.n_cells, "units_min": m.units_min, "units_max": m.units_max,
                         "loo_median_abs_log": m.loo_median, "loo_worst_abs_log": m.loo_worst,
                         "loo_worst_factor": math.exp(m.loo_worst)
@@ -350,10 +387,12 @@ def _beyond(phase: str, what: str, value: float, lo: float, hi: float) -> list[s
     return []
 
 
-def _interval(model: WorkModel, lo_units: float, units: float, hi_units: float):
+def _interval(model: WorkModel, units: list[float], elements: list[float]):
+    """Point, low and high: ``units``/``elements`` at the (low, point, high) work, the ends
+    widened by the model's worst held-out error."""
     spread = math.exp(model.loo_worst) if math.isfinite(model.loo_worst) else 1.0
-    return (model.predict(units), model.predict(lo_units) / spread,
-            model.predict(hi_units) * spread)
+    lo, mid, hi = (model.predict(u, e) for u, e in zip(units, elements, strict=True))
+    return mid, lo / spread, hi * spread
 
 
 def estimate(df: pd.DataFrame, method: str, *, n_train: int, n_features: int, n_classes: int,
@@ -410,11 +449,14 @@ def estimate(df: pd.DataFrame, method: str, *, n_train: int, n_features: int, n_
     per_it = _per_iteration(cells, full)
     its = iterations(full, n_train)
     g = its * float(np.median(per_it))
-    units = [fit_units(its * r, full, n_train, spec.n_params)
-             for r in (per_it.min(), np.median(per_it), per_it.max())]
-    fit_s, fit_lo, fit_hi = _interval(fit_m, units[0], units[1], units[2])
+    grads = [its * r for r in (per_it.min(), np.median(per_it), per_it.max())]
+    width = sum(spec.widths)
+    units = [fit_units(gr, full, n_train, spec.n_params) for gr in grads]
+    fit_s, fit_lo, fit_hi = _interval(fit_m, units,
+                                      [fit_units(gr, full, n_train, width) for gr in grads])
     p_units = predict_units(method, full, n_test, s, spec.n_params)
-    predict_s, predict_lo, predict_hi = _interval(pred_m, p_units, p_units, p_units)
+    p_elements = predict_units(method, full, n_test, s, width)
+    predict_s, predict_lo, predict_hi = _interval(pred_m, [p_units] * 3, [p_elements] * 3)
     notes = (_beyond("fit", "work (grad evals·rows·P)", units[1], fit_m.units_min,
                      fit_m.units_max)
              + _beyond("predict", "work (S·n_test·P)", p_units, pred_m.units_min,
