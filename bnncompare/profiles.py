@@ -17,6 +17,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from bnncompare.checks import check_positive_int
 from bnncompare.methods import METHODS, select_methods
 
 __all__ = ["AXES", "DEFAULT_QUALITY_HIDDEN", "PROFILES", "SEED", "Cell", "Profile",
@@ -197,8 +198,7 @@ class Profile:
         """
         if n_seeds is None:
             return self
-        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
-            raise ValueError(f"seeds must be a positive integer, got {n_seeds!r}")
+        check_positive_int("seeds", n_seeds)
         return dataclasses.replace(self, n_seeds=n_seeds)
 
     def with_datasets(self, datasets=None, *, hidden: str | None = None,
