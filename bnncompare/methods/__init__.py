@@ -85,9 +85,12 @@ def reference_sampler(**params) -> BaseMLPClassifier:
     The suite's exact sampler, NUTS. ``bnncompare.reference`` obtains it here, so that no module
     outside ``methods`` names a method; it fits one chain at a time (``num_chains=1``) and reads
     ``samples_``, ``n_grad_evals_`` and ``diagnostics_`` (``divergences``, ``mean_tree_depth``,
-    ``frac_at_max_depth``).
+    ``frac_at_max_depth``). Pyro's kernel (``chain_method="pyro"``) unless ``params`` say
+    otherwise: a reference is the ground truth every method is scored against, so it is drawn
+    with the implementation whose draws are Pyro's own, bit for bit, and a stored torch
+    reference is reproduced by the same path it was made with.
     """
-    return NUTSClassifier(**params)
+    return NUTSClassifier(**{"chain_method": "pyro", **params})
 
 
 def select_methods(names: str | None) -> tuple[str, ...]:
