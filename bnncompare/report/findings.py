@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.report.formatting import format_cell, markdown_table
 from bnncompare.report.method_meta import label_of, method_order
 from bnncompare.report.replicates import (
@@ -46,10 +47,10 @@ def quality_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def _cell(values: pd.Series, metric: str, tied: bool) -> str:
     mean, lo, hi = t_interval(values)
-    spec = ".3g" if metric == "fit_s" else ".3f"
+    spec, half_spec = (".3g", ".2g") if metric == "fit_s" else (".3f", ".3f")
     text = format_cell(mean, spec)
     if pd.notna(lo):
-        text += f" ± {format_cell((hi - lo) / 2, spec)}"
+        text += f" ± {format_cell((hi - lo) / 2, half_spec)}"
     return f"**{text}**" if tied else text
 
 
@@ -104,11 +105,31 @@ def _dataset_section(dataset: str, rows: pd.DataFrame) -> list[str]:
         lines.append(f"- Minimum detectable difference at {n} seeds (paired, 80 % power, "
                      "5 %): " + ", ".join(f"{k} {v:.2g}" for k, v in mdd.items()
                                           if pd.notna(v)) + ".")
+    lines += _convergence_lines(rows)
     if noise:
         lines.append("- Reference posterior's own noise (half-split TV): "
                      + ", ".join(f"{SCOREBOARD[m]} {v:.3g}" for m, v in noise.items())
                      + "; a TV below it cannot be told from the reference.")
     return [*lines, ""]
+
+
+def _convergence_lines(rows: pd.DataFrame) -> list[str]:
+    """For each method that records sampler diagnostics: how many of its seeds converged
+    (predictive R-hat within the limit, no divergence); their numbers stay in the means."""
+    lines = []
+    if "predictive_r_hat_max" not in rows:
+        return lines
+    for method in method_order(rows["method"]):
+        own = rows[rows["method"] == method]
+        r_hat = pd.to_numeric(own["predictive_r_hat_max"], errors="coerce")
+        if r_hat.isna().all():
+            continue
+        divergences = pd.to_numeric(own.get("divergences"), errors="coerce").fillna(0)
+        good = int(((r_hat <= R_HAT_LIMIT) & (divergences == 0)).sum())
+        lines.append(f"- {label_of(method)}: {good} of {len(own)} seeds converged (predictive "
+                     f"R-hat <= {R_HAT_LIMIT}, no divergence; largest R-hat "
+                     f"{r_hat.max():.3g}); every seed is in its means.")
+    return lines
 
 
 def findings_text(df: pd.DataFrame) -> str:

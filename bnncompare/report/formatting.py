@@ -45,7 +45,7 @@ HEADERS = {
     "agreement_ood": "Agreement OOD",
     "cpu_s": "CPU s", "gpu_s": "GPU s", "speedup": "Speed-up (CPU / GPU)",
     "cpu_machine": "CPU run", "gpu_machine": "GPU run",
-    "n_seeds": "Seeds", "tv_test_ref_noise": "Reference noise test",
+    "n_seeds": "Seeds", "method_seed": "Seed", "tv_test_ref_noise": "Reference noise test",
     "tv_ood_ref_noise": "Reference noise OOD",
     "tv_test_within_noise": "TV test within reference noise",
     "tv_ood_within_noise": "TV OOD within reference noise", "ood_auroc_far": "Far AUROC (entropy)",
@@ -76,6 +76,7 @@ _FORMATS = {
     ".1f": ["ess_min", "ess_median", "predictive_ess_min"],
     "d": ["n_train", "n_test", "num_samples", "rounds", "n_grad_evals", "n_params",
           "divergences", "n_points", "units_per_round", "x_min", "x_max", "n_seeds",
+          "method_seed",
           "noise_df"],
 }
 FORMATS = {col: spec for spec, cols in _FORMATS.items() for col in cols}

@@ -1,18 +1,21 @@
 """Peak memory of the fit and predict cells (``extra_info["peak_mb"]``): a table, and its growth
 with S, n and P fitted like time.
 
-``peak_mb`` is measured by :mod:`bnncompare.memory`: the resident set above its value just
-before the call, sampled every millisecond (CPU), or torch's ``max_memory_allocated`` above the
-allocated memory before the call (CUDA). What it should grow as:
+``peak_mb`` is measured by :mod:`bnncompare.memory`: the kernel's peak resident set
+(``VmHWM``, reset just before the call) above its value then (CPU), or torch's
+``max_memory_allocated`` above the allocated memory before the call (CUDA). What it should
+grow as:
 
 - fit, in n: the activations and their gradients, ``n * sum(widths)`` floats, plus the weights,
   gradients and optimiser state, ~P: exponent <= 1 (1 once activations dominate);
-- fit, in the draws made at fit (NUTS): the stored draws, ``S * P`` floats: exponent 1;
+- fit, in the draws made at fit (the samplers): the stored draws, ``S * P`` floats:
+  exponent 1;
 - fit and predict, in P at depth 2: weights ~P and activations ~``n * sqrt(P)``: between 0.5
   and 1;
-- predict, in S: the ``(S, P)`` block of weight draws (Laplace, SVI, MC dropout draw it; stored
-  draws are indexed) grows as S, but the activations do not: ``net.mean_proba`` evaluates the
-  draws in chunks of at most ``2**20`` floats of the widest layer (4 MiB), so the
+- predict, in S: the ``(S, P)`` block of weight draws (drawn anew by the methods with a
+  distribution over weights; stored draws are indexed) grows as S, but the activations do
+  not: ``net.mean_proba`` evaluates the draws in chunks of at most ``2**20`` floats of the
+  widest layer (4 MiB), so the
   ``S * n * width`` activations an unchunked pass would hold (``unchunked_mb`` in the table)
   never exist at once. Predict memory at S = 1000 is the draws plus a few MiB, however large
   ``S * n`` gets.

@@ -228,9 +228,12 @@ def diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = rows[rows[diag].notna().any(axis=1)].copy() if diag else rows.iloc[:0].copy()
     diag = [c for c in diag if rows[c].notna().any()]
     rows["flag"] = [_diagnostic_flag(r) for _, r in rows.iterrows()]
-    cols = ["machine", "method", "dataset", "axis", "n_train", "num_samples", *diag, "flag"]
+    budget = rows["budget"] if "budget" in rows else pd.Series(None, index=rows.index)
+    rows["budget"] = budget.where(budget.notna(), None)
+    cols = ["machine", "method", "dataset", "axis", "n_train", "num_samples", "budget",
+            "method_seed", *diag, "flag"]
     return _select(rows, cols, ["machine", "method", "dataset", "axis", "n_train",
-                                "num_samples"])
+                                "num_samples", "budget", "method_seed"])
 
 
 def _diagnostic_flag(row: pd.Series) -> str:
