@@ -62,6 +62,11 @@ def test_the_limit_is_an_option_and_measured_limits_win(tmp_path, monkeypatch):
     assert _status(verdict.compare_counts(base, head)) == {"a": "SLOWER", "b": "ok"}
 
 
+def test_measured_limits_name_real_kernels_and_only_widen():
+    assert set(verdict.LIMITS) <= set(KERNELS)  # a renamed kernel must take its limit along
+    assert all(limit > verdict.DEFAULT_LIMIT for limit in verdict.LIMITS.values())
+
+
 def test_changed_new_and_gone_kernels_are_reported_not_judged(tmp_path, capsys):
     base = _counts(tmp_path / "b.json", a=100, b=(100, "old"), gone=100)
     head = _counts(tmp_path / "h.json", a=100, b=(900, "new"), fresh=900)

@@ -18,8 +18,12 @@ __all__ = ["DEFAULT_LIMIT", "LIMITS", "Row", "compare_counts", "exit_code", "lim
 
 #: a kernel fails when HEAD counts more than (1 + limit) times BASE's instructions
 DEFAULT_LIMIT = 0.03
-#: kernels whose A/A counts move more than the default allows, and their (measured) limits
-LIMITS: dict[str, float] = {}
+#: kernels whose A/A counts move more than the default allows, and their (measured) limits.
+#: A kernel's limit is at least 3x the largest |log ratio| of its counts between identical
+#: commits (16 counts, 120 pairs, on the 2-core development VM): every kernel but one moved
+#: at most 0.54 %; the batched NUTS gradient (20 short calls: the least work per count)
+#: moved up to 1.37 %, hence 5 %.
+LIMITS: dict[str, float] = {"grad/nuts-batched": 0.05}
 
 
 def limit_for(name: str, default: float = DEFAULT_LIMIT) -> float:
