@@ -29,7 +29,8 @@ _N_ROWS, _N_FEATURES, _N_CLASSES = 48, 4, 3
 _FITS = {
     "nn": {"num_epochs": 20, "lr": 0.1},
     "svi": {"num_steps": 20, "lr": 0.05},
-    "nuts": {"num_warmup": 5, "num_samples": 10, "max_tree_depth": 3, "n_jobs": 1},
+    "nuts": {"num_warmup": 5, "num_samples": 10, "max_tree_depth": 3, "n_jobs": 1,
+             "chain_method": "pyro"},  # Pyro's NUTS kernel; the default is vectorised
     "nuts-vectorized": {"num_warmup": 5, "num_samples": 5, "max_tree_depth": 3,
                         "num_chains": 2, "chain_method": "vectorized", "n_jobs": 1},
     "ensemble": {"num_members": 2, "num_epochs": 10, "lr": 0.1},
