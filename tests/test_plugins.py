@@ -120,8 +120,9 @@ def test_plugin_runs_in_sweep_and_report(plugin_env, tmp_path):
     assert run["machine_info"]["methods"] == ["nn", NAME]
     cells = [b for b in run["benchmarks"] if b["params"].get("method") == NAME]
     kinds = {(b["group"], b["extra_info"]["axis"]) for b in cells}
-    assert kinds == {("fit", "n_train"), ("fit", "none"), ("predict", "num_samples"),
-                     ("predict", "n_test")}
+    # every sweep a built-in method gets, the model-size axis included
+    assert kinds == {("fit", "n_train"), ("fit", "none"), ("fit", "n_params"),
+                     ("predict", "num_samples"), ("predict", "n_test"), ("predict", "n_params")}
     assert {b["params"]["method"] for b in run["benchmarks"] if b["group"] == "fit"} == {
         "nn", NAME}
     for entry in cells:  # defaults everywhere: quality, cost and a sensible fit
