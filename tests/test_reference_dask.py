@@ -40,7 +40,8 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def tasks():
-    job = _job("moons", ref.RunSettings(chains=2, warmup=10, draws=10, depth=3), seed=0)
+    job = _job("moons", "moons", ref.RunSettings(chains=2, warmup=10, draws=10, depth=3),
+               seed=0, hidden=None, label_column=None)
     return job.tasks("torch")
 
 
