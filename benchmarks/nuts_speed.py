@@ -15,7 +15,7 @@ taken from rounds interleaved in one process, so a busy neighbour slows every si
         [--depth 6 --iters 50]
 
 ``iris`` is 4 chains x (300 warmup + 300 draws), depth 7, relu 20-50-20, N(0, 1) prior,
-``bc.load_dataset("iris", seed=0)``; ``before`` is the pre-issue-13 path (autograd gradient,
+``bc.load_dataset("iris", seed=0)``; ``before`` is the old path (autograd gradient,
 chains one after another), ``seq``/``2proc``/``4proc`` Pyro's kernel (``chain_method="pyro"``)
 with ``n_jobs`` 1, 2, 4; ``vec1proc``/``vec2proc``: the default vectorised sampler, the 4
 chains in one batch in one process, or 2 processes x 2 batched chains.

@@ -7,7 +7,7 @@ The NUTS ``bnncompare`` row is ``NUTSClassifier()``'s default path (the vectoris
 one chain); ``bnncompare-vectorized`` is ``NUTSClassifier(chain_method="vectorized")`` with
 ``VEC_CHAINS`` chains in one batch in one process (one thread, like every row): its unit is
 one chain's leapfrog step as computed (the batch's lockstep waste included), so its ratio to
-``numpyro`` (single chain) is the per-gradient comparison of issue 13, and
+``numpyro`` (single chain) is the per-gradient comparison with NumPyro, and
 ``numpyro-vectorized`` (NumPyro's ``chain_method="vectorized"``, the same chains, counted the
 same way: every chain computed until the batch's longest tree ends) its like-for-like peer.
 NumPyro runs in its fastest CPU mode, one jitted transition per iteration called from Python

@@ -320,7 +320,7 @@ def calibration_kind(entry: dict) -> str:
     A calibration entry's kind is its ``params["kind"]``; any other entry's is its
     ``extra_info["calibration_kind"]``; ``dispatch`` when absent.
 
-    Why ``dispatch`` by default, predict cells included (measured for issue 9 on the smoke
+    Why ``dispatch`` by default, predict cells included (measured on the smoke
     runs of an Intel Xeon and an AMD EPYC, with the raw batched-matmul floor peer standing in
     for the gemm calibration those runs predate): dispatch-only calibration left the
     AMD/Intel ratios of 39 benchmarks at 0.55-2.59 (sd of log ratio 0.34, 6 above 1.5);

@@ -18,7 +18,7 @@ def test_numbers_and_bools(check, good, bad):
     for value in good:
         check("x", value)
     for value in bad:
-        with pytest.raises(ValueError, match="^x must be "):
+        with pytest.raises(ValueError, match=r"^x must be "):
             check("x", value)
 
 

@@ -90,7 +90,7 @@ def changed_workloads(base: dict, new: dict, skip: bool) -> set:
 
 def check_layouts(base: dict, new: dict, base_path: str, new_path: str) -> None:
     """One side records workloads and the other does not: matching could only be by params,
-    and equal params then hide different work (issue 9: NN fit ids carried NUTS's draws)."""
+    and equal params then hide different work (seen once: NN fit ids carried NUTS's draws)."""
     recorded = [any(b.first.workload for b in side.values()) for side in (base, new)]
     if recorded[0] != recorded[1]:
         old = base_path if recorded[1] else new_path
@@ -102,7 +102,7 @@ def check_layouts(base: dict, new: dict, base_path: str, new_path: str) -> None:
 def same_cpu(base, new) -> str | None:
     """Why two sides' runs were not recorded on one CPU model, or None when they were.
 
-    Cross-machine ratios do not hold (issue 9: an AMD EPYC vs an Intel Xeon moved predict
+    Cross-machine ratios do not hold (measured: an AMD EPYC vs an Intel Xeon moved predict
     cells 0.6-2.6x after calibration), so a baseline from another CPU model cannot gate.
 
     Parameters

@@ -48,7 +48,7 @@ class ChainSettings:
     target_accept_prob: float
     seed: int
     # the lean path (FlatNUTS + hand-written gradient); False: Pyro's NUTS on the autograd
-    # potential, the pre-issue-13 path, kept as the reference for tests and measurements
+    # potential, the old autograd path, kept as the reference for tests and measurements
     lean: bool = True
 
 

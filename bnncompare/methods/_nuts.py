@@ -1,3 +1,7 @@
+# Portions derived from Pyro's pyro/infer/mcmc/nuts.py, Copyright (c) 2017-2019 Uber
+# Technologies, Inc., Apache License 2.0 (LICENSES/Apache-2.0.txt). Modified by the bnncompare
+# developers: velocity Verlet on one flat tensor with a hand-written gradient, torch.bernoulli
+# subtree choices. See NOTICE.
 """Pyro's NUTS with a lean per-leapfrog path: the same algorithm, the same draws.
 
 Per leapfrog step Pyro's ``NUTS`` runs ``velocity_verlet`` on dicts of tensors, asks autograd

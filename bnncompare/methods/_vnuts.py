@@ -1,3 +1,6 @@
+# The NUTS algorithm here follows Pyro's pyro/infer/mcmc/nuts.py, Copyright (c) 2017-2019 Uber
+# Technologies, Inc., Apache License 2.0 (LICENSES/Apache-2.0.txt). Rewritten by the bnncompare
+# developers for K chains in lockstep with one batched gradient per leapfrog. See NOTICE.
 """NUTS for K chains in lockstep: one batched potential + gradient per leapfrog step.
 
 Pyro's NUTS (``pyro.infer.mcmc.nuts``, Apache-2.0) builds one chain's tree with a recursion of

@@ -21,7 +21,6 @@ split R-hat of the predictive probabilities on the training inputs
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import ClassVar
 
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 
 from bnncompare import net
+from bnncompare.checks import check_fraction, check_nonnegative_int
 from bnncompare.methods._chains import ChainSettings, available_cores, run_chains, run_vectorized
 from bnncompare.methods._potential import make_potential
 from bnncompare.methods.base import BaseMLPClassifier, StoredDrawsMixin, check_positive_int
@@ -181,13 +181,8 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
         check_positive_int("num_samples", self.num_samples)
         check_positive_int("num_chains", self.num_chains)
         check_positive_int("max_tree_depth", self.max_tree_depth)
-        if isinstance(self.num_warmup, bool) \
-                or not isinstance(self.num_warmup, numbers.Integral) \
-                or self.num_warmup < 0:
-            raise ValueError(f"num_warmup must be an integer >= 0, got {self.num_warmup!r}")
-        p = self.target_accept_prob
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p < 1:
-            raise ValueError(f"target_accept_prob must be in (0, 1), got {p!r}")
+        check_nonnegative_int("num_warmup", self.num_warmup)
+        check_fraction("target_accept_prob", self.target_accept_prob)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         settings = ChainSettings(self.spec_, self.prior_scale, self.num_warmup,

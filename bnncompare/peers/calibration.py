@@ -2,7 +2,7 @@
 the same run's calibration time is scale-free, within one machine and (partly) across machines.
 
 There are two kinds, because the benchmarks are bound by two different things and machines
-differ in the balance between them (issue 9: an AMD EPYC ran the GEMM-heavy predict cells
+differ in the balance between them (measured: an AMD EPYC ran the GEMM-heavy predict cells
 1.6-3x "slower" than an Intel Xeon after dispatch-only calibration, the raw batched-matmul
 floor too, while fits were within 0.9-1.4x):
 

@@ -222,7 +222,7 @@ _SIDE_BY_SIDE_COLUMNS = ["machine", "task", "implementation", "peer", "unit", "s
 
 def diagnostics_table(df: pd.DataFrame) -> pd.DataFrame:
     """Convergence per fit of every method that records diagnostics (:data:`DIAGNOSTIC_COLUMNS`
-    present); ``flag`` names R-hat > 1.1 and divergences > 0."""
+    present); ``flag`` names R-hat > ``R_HAT_LIMIT`` and divergences > 0."""
     diag = [c for c in DIAGNOSTIC_COLUMNS if c in df.columns]
     rows = df[df["phase"] == "fit"]
     rows = rows[rows[diag].notna().any(axis=1)].copy() if diag else rows.iloc[:0].copy()
