@@ -91,7 +91,14 @@ def _curve_panel(ax, rows: pd.DataFrame, cost: str, styles) -> None:
     if len(rows):
         _front_steps(ax, rows, cost, metric, styles)
     ax.set(xscale="log", yscale="log", ylabel=LOSS_LABEL[metric] + " (lower is better)")
+    if len(rows):
+        # limits from the points: an interval over 3 seeds may reach 0, which a log axis
+        # would follow down several decades; such a bar runs off the bottom instead
+        lo, hi = float(rows[metric].min()), float(rows[metric].max())
+        ax.set_ylim(lo / 1.6, hi * 1.6)
     _plain_log(ax.xaxis)
+    if cost != "fit_s":  # counts span decades: 1, 10, 100, ... keeps the labels apart
+        ax.xaxis.set_major_locator(LogLocator(base=10))
     # losses span less than a decade: label 1, 1.5, 2, 3, 5, 7 of each so the axis reads
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
