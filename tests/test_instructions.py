@@ -198,3 +198,15 @@ def test_ci_instructions_skips_with_one_line_when_there_is_nothing_to_count(tmp_
     assert len(lines) == 1 and lines[0].startswith("instructions: gate skipped: ")
     if count.valgrind_problem() is None:
         assert ("predates the instruction kernels" if base else "no BASE commit") in lines[0]
+
+
+def test_fit_kernels_come_from_the_registry():
+    """One fit and one predict kernel per method variant a class declares in its
+    settings["instructions"]; a class that declares none gets no kernel."""
+    from bnncompare.methods import METHODS, BaseMLPClassifier
+
+    expected = [f"{name}-{variant}" if variant else name for name, cls in METHODS.items()
+                for variant in cls.instruction_settings()]
+    assert [k.split("/", 1)[1] for k in KERNELS if k.startswith("fit/")] == expected
+    assert [k.split("/", 1)[1] for k in KERNELS if k.startswith("predict/")] == expected
+    assert BaseMLPClassifier.instruction_settings() == {}

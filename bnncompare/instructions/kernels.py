@@ -26,18 +26,18 @@ N_DRAWS = 10
 _NET = {"hidden_sizes": (8,), "activation": "tanh", "random_state": 0}
 _N_ROWS, _N_FEATURES, _N_CLASSES = 48, 4, 3
 
-_FITS = {
-    "nn": {"num_epochs": 20, "lr": 0.1},
-    "svi": {"num_steps": 20, "lr": 0.05},
-    "nuts": {"num_warmup": 5, "num_samples": 10, "max_tree_depth": 3, "n_jobs": 1,
-             "chain_method": "pyro"},  # Pyro's NUTS kernel; the default is vectorised
-    "nuts-vectorized": {"num_warmup": 5, "num_samples": 5, "max_tree_depth": 3,
-                        "num_chains": 2, "chain_method": "vectorized", "n_jobs": 1},
-    "ensemble": {"num_members": 2, "num_epochs": 10, "lr": 0.1},
-    "mcdropout": {"num_epochs": 20, "lr": 0.1},
-    "laplace": {"num_epochs": 20, "lr": 0.1},
-    "sghmc": {"num_samples": 10, "thin": 2, "num_cycles": 1, "lr": 0.1, "batch_size": 16},
-}
+def _fits() -> dict[str, tuple[str, dict]]:
+    """Kernel method name -> (registered method, keywords), from each class's
+    ``settings["instructions"]`` in registry order (``nuts``, ``nuts-vectorized``, ...)."""
+    from bnncompare.methods import METHODS
+
+    return {(f"{name}-{variant}" if variant else name): (name, params)
+            for name, cls in METHODS.items()
+            for variant, params in cls.instruction_settings().items()}
+
+
+#: kernel method name -> (registered method, its keywords)
+_FITS = _fits()
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ def tiny_data() -> tuple[np.ndarray, np.ndarray]:
 def _estimator(method: str):
     from bnncompare.methods import make_method
 
-    params = dict(_FITS[method])
-    name = "nuts" if method.startswith("nuts") else method
+    name, params = _FITS[method]
     return make_method(name, **_NET, **params, num_predictive_samples=N_DRAWS)
 
 
@@ -149,10 +148,10 @@ def _power_law() -> Callable[[], object]:
 def _kernels() -> dict[str, Kernel]:
     data = f"rows={_N_ROWS} features={_N_FEATURES} classes={_N_CLASSES} net={_NET}"
     out = {}
-    for method, params in _FITS.items():
+    for method, (_, params) in _FITS.items():
         out[f"fit/{method}"] = Kernel(f"fit/{method}", f"{data} {params}",
                                       lambda m=method: _fit(m))
-    for method, params in _FITS.items():
+    for method, (_, params) in _FITS.items():
         out[f"predict/{method}"] = Kernel(f"predict/{method}", f"{data} {params} S={N_DRAWS}",
                                           lambda m=method: _predict(m))
     out["grad/nuts-batched"] = Kernel("grad/nuts-batched", f"{data} K=2 calls=20",

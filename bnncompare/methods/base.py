@@ -29,9 +29,11 @@ from bnncompare.checks import (  # re-exported: the checks plug-in methods use
 __all__ = ["PURPOSES", "BaseMLPClassifier", "StoredDrawsMixin", "check_fraction",
            "check_positive_float", "check_positive_int", "fitted_array"]
 
-#: what a method's ``settings`` are for; the last two are keyed by profile name
-#: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``)
-PURPOSES = ("test", "demo", "gpu", "sweep", "quality")
+#: what a method's ``settings`` are for; ``sweep`` and ``quality`` are keyed by profile name
+#: (``smoke``/``fast``/``full``; an unknown profile falls back to ``fast``), ``instructions``
+#: (the instruction gate's short fits, :meth:`BaseMLPClassifier.instruction_settings`) by
+#: variant
+PURPOSES = ("test", "demo", "gpu", "sweep", "quality", "instructions")
 _PER_PROFILE = ("sweep", "quality")
 
 
@@ -122,10 +124,21 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         if purpose not in PURPOSES:
             raise ValueError(f"unknown settings purpose {purpose!r}; choose one of {PURPOSES}")
+        if purpose == "instructions":
+            return cls.instruction_settings().get("", {})
         entry = cls.settings.get(purpose, {})
         if purpose in _PER_PROFILE:
             entry = entry.get(profile, entry.get("fast", {}))
         return dict(entry)
+
+    @classmethod
+    def instruction_settings(cls) -> dict[str, dict]:
+        """The instruction gate's short fits of this method: variant -> constructor keywords
+        (``""`` the plain one; e.g. NUTS adds ``"vectorized"``), each a new dict. Empty when
+        the class sets none: the gate then counts no kernel of it (a method's defaults may be
+        minutes of work under valgrind)."""
+        return {variant: dict(params)
+                for variant, params in cls.settings.get("instructions", {}).items()}
 
     @classmethod
     def scale_budget(cls, params: Mapping, factor: float) -> dict:

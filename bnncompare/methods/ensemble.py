@@ -90,6 +90,8 @@ class EnsembleClassifier(BaseMLPClassifier):
     budget_param = "num_members"
     # NN's epoch schedule (full-batch sweeps: a fit costs M = 5 NN fits in one batched pass)
     settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "instructions": {"": {"num_members": 2, "num_epochs": 10,
+                                                      "lr": 0.1}},
                                 "test": {"num_members": 3, "num_epochs": 30, "lr": 0.1}}
 
     def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_members=5,

@@ -135,6 +135,7 @@ class LaplaceClassifier(BaseMLPClassifier):
     budget_param = "num_epochs"
     # NN's epoch schedule: the MAP is the NN's fit, the curvature one more full-data pass
     settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "instructions": {"": {"num_epochs": 20, "lr": 0.1}},
                                 "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
     def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, num_epochs=500,

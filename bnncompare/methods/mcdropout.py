@@ -119,6 +119,7 @@ class MCDropoutClassifier(BaseMLPClassifier):
     budget_param = "num_epochs"
     # NN's epoch schedule (one step costs ~ one NN step plus the mask draws)
     settings: ClassVar[dict] = {**NNClassifier.settings,
+                                "instructions": {"": {"num_epochs": 20, "lr": 0.1}},
                                 "test": {"num_epochs": 50, "lr": 0.1, "num_predictive_samples": 20}}
 
     def __init__(self, hidden_sizes=(50,), activation="relu", prior_scale=1.0, dropout=0.1,

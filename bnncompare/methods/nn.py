@@ -55,6 +55,7 @@ class NNClassifier(BaseMLPClassifier):
     fixed_draws = True
     budget_param = "num_epochs"
     settings: ClassVar[dict] = {
+        "instructions": {"": {"num_epochs": 20, "lr": 0.1}},
         "test": {"num_epochs": 50, "lr": 0.1},
         "demo": {"num_epochs": 300},
         "gpu": {"num_epochs": 300},

@@ -129,6 +129,12 @@ class NUTSClassifier(StoredDrawsMixin, BaseMLPClassifier):
     budget_param = "num_samples"
     fit_draws_param = "num_samples"
     settings: ClassVar[dict] = {
+        # the instruction gate's kernels: Pyro's kernel, and the default vectorised sampler
+        "instructions": {"": {"num_warmup": 5, "num_samples": 10, "max_tree_depth": 3,
+                              "n_jobs": 1, "chain_method": "pyro"},
+                         "vectorized": {"num_warmup": 5, "num_samples": 5, "max_tree_depth": 3,
+                                        "num_chains": 2, "chain_method": "vectorized",
+                                        "n_jobs": 1}},
         "test": {"num_warmup": 30, "num_samples": 30, "max_tree_depth": 3,
                  "num_predictive_samples": 20},
         "demo": {"num_warmup": 75, "num_samples": 75, "max_tree_depth": 5},

@@ -95,6 +95,8 @@ class SGHMCClassifier(StoredDrawsMixin, BaseMLPClassifier):
     budget_param = "num_samples"
     fit_draws_param = "num_samples"
     settings: ClassVar[dict] = {
+        "instructions": {"": {"num_samples": 10, "thin": 2, "num_cycles": 1, "lr": 0.1,
+                              "batch_size": 16}},
         "test": {"num_samples": 20, "thin": 2, "num_cycles": 2, "lr": 0.1, "batch_size": 15,
                  "num_predictive_samples": 20},
         "demo": {"num_samples": 100},

@@ -95,6 +95,7 @@ class SVIClassifier(BaseMLPClassifier):
     color = "#E69F00"
     budget_param = "num_steps"
     settings: ClassVar[dict] = {
+        "instructions": {"": {"num_steps": 20, "lr": 0.05}},
         "test": {"num_steps": 100, "lr": 0.05, "num_predictive_samples": 20},
         "demo": {"num_steps": 1000},
         "gpu": {"num_steps": 2000},
