@@ -100,7 +100,13 @@ class BenchRun:
     def scale(self, entry: dict) -> float:
         """The calibration time ``entry`` is divided by (NaN without calibration): its
         shard's calibration when the shard calibrated itself, else the file's."""
-        return scale_for(entry, self.shard_scales.get(shard_of(entry), self.scales))
+        return self.scale_of(calibration_kind(entry), shard_of(entry))
+
+    def scale_of(self, kind: str, shard: str | None = None) -> float:
+        """The calibration time of ``kind`` (else ``dispatch``, else NaN) in ``shard``'s own
+        calibration when that shard calibrated itself, else in the file's."""
+        scales = self.shard_scales.get(None if shard is None else str(shard), self.scales)
+        return _kind_scale(kind, scales)
 
 
 def read_run(path) -> BenchRun:
@@ -354,7 +360,10 @@ def scale_for(entry: dict, scales: dict) -> float:
     Runs recorded before the ``gemm`` calibration existed have only ``dispatch``; every
     benchmark of such a run is normalised by it, as it always was.
     """
-    kind = calibration_kind(entry)
+    return _kind_scale(calibration_kind(entry), scales)
+
+
+def _kind_scale(kind: str, scales: dict) -> float:
     return float(scales.get(kind, scales.get(DEFAULT_KIND, math.nan)))
 
 

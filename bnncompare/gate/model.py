@@ -139,10 +139,7 @@ class Run:
         """
         if kinds is not None and kind not in kinds:
             kind = benchjson.DEFAULT_KIND
-        # BenchRun.scale reads a benchmark entry; these are the only keys it looks at.
-        stand_in = {"group": "", "extra_info": {"calibration_kind": kind,
-                                                benchjson.SHARD_KEY: shard}}
-        return self.doc.scale(stand_in)
+        return self.doc.scale_of(kind, shard)
 
     @property
     def kinds(self) -> set:
