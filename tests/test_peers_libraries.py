@@ -3,6 +3,7 @@ posteriors' SGHMC on our potential (each skipped without its library, the ``peer
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 
@@ -30,22 +31,23 @@ def laplace_fit(iris):
     return est.fit(iris.x_train, iris.y_train)
 
 
-@pytest.fixture(scope="module")
-def lt():
+def _peer(library: str, distribution: str, adapter: str):
+    """Our adapter module for ``library``, or a skip when the peers extra is absent (the
+    libraries warn at import: silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pytest.importorskip("laplace", reason="laplace-torch not installed (the peers extra)")
-    from bnncompare.peers import laplace_torch
-    return laplace_torch
+        pytest.importorskip(library, reason=f"{distribution} not installed (the peers extra)")
+    return importlib.import_module(f"bnncompare.peers.{adapter}")
+
+
+@pytest.fixture(scope="module")
+def lt():
+    return _peer("laplace", "laplace-torch", "laplace_torch")
 
 
 @pytest.fixture(scope="module")
 def ps():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pytest.importorskip("posteriors", reason="posteriors not installed (the peers extra)")
-    from bnncompare.peers import posteriors_sghmc
-    return posteriors_sghmc
+    return _peer("posteriors", "posteriors", "posteriors_sghmc")
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
