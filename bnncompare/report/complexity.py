@@ -197,12 +197,7 @@ def _grid_log_sse(xs: np.ndarray, meds: np.ndarray) -> np.ndarray:
     :data:`B_GRID` (the weighted fit of :func:`_fit` at fixed b, residuals taken exactly)."""
     t_ref = float(np.median(meds))
     s, z = meds / t_ref, _powers(xs)
-    weight = 1.0 / s**2
-    for _ in range(IRLS_STEPS):
-        c0, c1, sse = _nnls2(z, s, weight)
-        i = int(np.argmin(sse))
-        weight = 1.0 / np.maximum(c0[i] + c1[i] * z[i], 1e-12) ** 2
-    c0, c1, _ = _nnls2(z, s, weight)
+    c0, c1, _ = _nnls2(z, s, _irls(z, s)[2])
     model = np.maximum(c0[:, None] + c1[:, None] * z, 1e-300)
     return ((np.log(s)[None, :] - np.log(model)) ** 2).sum(axis=1)
 
@@ -249,14 +244,22 @@ def _fit(x: np.ndarray, t: np.ndarray, z: np.ndarray | None = None) -> tuple[flo
     x_ref, t_ref = float(x.max()), float(np.median(t))
     u, s = x / x_ref, t / t_ref
     z = _powers(x) if z is None else z
+    sse, i, weight = _irls(z, s)
+    b = _refine(sse, i)
+    c0_b, c1_b, _ = _nnls2(u[None, :] ** b, s, weight)
+    return float(b), float(c0_b[0] * t_ref), float(c1_b[0] * t_ref / x_ref**b)
+
+
+def _irls(z: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """``IRLS_STEPS`` rounds of the grid fit of scaled times ``s``, each weighting by the
+    previous round's best curve: the last round's SSE per grid b, its best index, and the
+    weights of its best curve."""
     weight = 1.0 / s**2
     for _ in range(IRLS_STEPS):
         c0, c1, sse = _nnls2(z, s, weight)
         i = int(np.argmin(sse))
         weight = 1.0 / np.maximum(c0[i] + c1[i] * z[i], 1e-12) ** 2
-    b = _refine(sse, i)
-    c0_b, c1_b, _ = _nnls2(u[None, :] ** b, s, weight)
-    return float(b), float(c0_b[0] * t_ref), float(c1_b[0] * t_ref / x_ref**b)
+    return sse, i, weight
 
 
 def _powers(x: np.ndarray) -> np.ndarray:
