@@ -55,8 +55,10 @@ def t_interval(values, level: float = LEVEL) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def seed_summary(rows: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """One row per ``keys`` group: each metric's mean over seeds, ``_lo``/``_hi``, ``n_seeds``.
+def seed_summary(rows: pd.DataFrame, keys: list[str], metrics: list[str],
+                 constants: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per ``keys`` group: each metric's mean over seeds, ``_lo``/``_hi``, ``n_seeds``,
+    then the ``constants`` (columns equal across a cell's seeds: its first value).
 
     Parameters
     ----------
@@ -66,8 +68,11 @@ def seed_summary(rows: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.
         Columns that identify a cell (machine, dataset, method, ...).
     metrics : list of str
         Numeric columns to summarise; a metric missing from ``rows`` is skipped.
+    constants : tuple of str
+        Columns carried as they are (e.g. ``n_params``); one missing from ``rows`` is skipped.
     """
     metrics = [m for m in metrics if m in rows]
+    constants = [c for c in constants if c in rows]
     rows = with_seeds(rows)
     records = []
     for key, group in rows.groupby(keys, sort=False, dropna=False):
@@ -76,8 +81,10 @@ def seed_summary(rows: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.
             values = pd.to_numeric(group[metric], errors="coerce")
             record[metric], record[f"{metric}_lo"], record[f"{metric}_hi"] = t_interval(values)
         record["n_seeds"] = int(group[SEED_COLUMN].nunique())
+        record.update({c: group[c].iloc[0] for c in constants})
         records.append(record)
-    columns = [*keys, *(c for m in metrics for c in (m, f"{m}_lo", f"{m}_hi")), "n_seeds"]
+    columns = [*keys, *(c for m in metrics for c in (m, f"{m}_lo", f"{m}_hi")), "n_seeds",
+               *constants]
     return pd.DataFrame.from_records(records, columns=columns)
 
 

@@ -119,19 +119,23 @@ def quality_table(df: pd.DataFrame) -> pd.DataFrame:
     rows["ms_per_example"] = [_predict_ms(df, r) for _, r in rows.iterrows()]
     metrics = ["accuracy", "nll", "brier", "ece", "fit_s", "ms_per_example"]
     metrics += [c for c in REFERENCE_COLUMNS if c in rows and rows[c].notna().any()]
-    summary = seed_summary(rows, ["machine", "dataset", "method"], metrics)
-    params = rows.groupby(["machine", "dataset", "method"], sort=False)["n_params"].first()
-    summary = summary.join(params, on=["machine", "dataset", "method"])
-    for col in REFERENCE_NOISE_COLUMNS:
-        if col in rows and rows[col].notna().any():
-            noise = rows.groupby(["machine", "dataset", "method"], sort=False)[col].first()
-            summary = summary.join(noise, on=["machine", "dataset", "method"])
-            # a method whose TV is below the reference's own noise cannot be told from it
-            tv = col.removesuffix("_ref_noise")
-            summary[f"{tv}_within_noise"] = summary[tv] <= summary[col]
-    cols = ["machine", "method", "dataset",
-            *(c for c in summary.columns if c not in ("machine", "method", "dataset"))]
-    return _select(summary, cols, ["machine", "dataset", "method"])
+    noise = [c for c in REFERENCE_NOISE_COLUMNS if c in rows and rows[c].notna().any()]
+    summary = seed_summary(rows, list(_CELL), metrics, constants=("n_params", *noise))
+    for col in noise:  # a method whose TV is below the reference's own noise cannot be told
+        tv = col.removesuffix("_ref_noise")
+        summary.insert(summary.columns.get_loc(col) + 1, f"{tv}_within_noise",
+                       summary[tv] <= summary[col])
+    return _cell_table(summary)
+
+
+#: what identifies a quality cell across its seeds
+_CELL = ("machine", "dataset", "method")
+
+
+def _cell_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """A table over seeds, machine and method first, sorted by machine, dataset, method."""
+    cols = ["machine", "method", "dataset", *(c for c in summary.columns if c not in _CELL)]
+    return _select(summary, cols, list(_CELL))
 
 
 def _predict_ms(df: pd.DataFrame, fit_row: pd.Series) -> float:
@@ -154,12 +158,7 @@ def uncertainty_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = _quality_rows(df)
     rows = rows[rows["ood_auroc"].notna()]
     metrics = [c for c in UNCERTAINTY_COLUMNS if c in rows and rows[c].notna().any()]
-    summary = seed_summary(rows, ["machine", "dataset", "method"], metrics)
-    kinds = rows.groupby(["machine", "dataset", "method"], sort=False)["ood_kind"].first()
-    summary = summary.join(kinds, on=["machine", "dataset", "method"])
-    cols = ["machine", "method", "dataset",
-            *(c for c in summary.columns if c not in ("machine", "method", "dataset"))]
-    return _select(summary, cols, ["machine", "dataset", "method"])
+    return _cell_table(seed_summary(rows, list(_CELL), metrics, constants=("ood_kind",)))
 
 
 #: "I don't know" numbers: on the in-box OOD inputs (uniform in the training data's bounding
