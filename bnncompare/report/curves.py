@@ -17,8 +17,8 @@ from bnncompare.methods.convergence import R_HAT_LIMIT
 from bnncompare.report.method_meta import label_of, method_order
 from bnncompare.report.replicates import SEED_COLUMN, seed_summary, with_seeds
 
-__all__ = ["LOSS_LABEL", "curve_points", "front_headline", "loss_metric", "pareto_front",
-           "pareto_table", "step_front"]
+__all__ = ["LOSS_LABEL", "converged", "curve_points", "front_headline", "loss_metric",
+           "pareto_front", "pareto_table", "step_front"]
 
 #: the losses a curve can show, best first, with their axis labels
 LOSS_LABEL = {"tv_test": "TV to the reference posterior, test rows",
@@ -65,7 +65,7 @@ def curve_points(df: pd.DataFrame) -> pd.DataFrame:
         "fit_s": fits["median_s"].astype(float),
         **{c: pd.to_numeric(fits.get(c, np.nan), errors="coerce")
            for c in ("n_grad_evals", "tv_test", "tv_ood", "nll", "accuracy", "ood_auroc")},
-        "converged": [_converged(r) for _, r in fits.iterrows()],
+        "converged": [converged(r) for _, r in fits.iterrows()],
     })
     keys = ["machine", "dataset", "method", "budget"]
     out = seed_summary(per_seed, keys, _METRICS)
@@ -80,8 +80,9 @@ def curve_points(df: pd.DataFrame) -> pd.DataFrame:
     return out[_COLUMNS].reset_index(drop=True)
 
 
-def _converged(row: pd.Series) -> bool:
-    """No divergence and a function-space R-hat within the limit, where recorded."""
+def converged(row: pd.Series) -> bool:
+    """One fit converged: no divergence and a function-space R-hat within ``R_HAT_LIMIT``,
+    where recorded (a method that records neither counts as converged)."""
     r_hat = pd.to_numeric(row.get("predictive_r_hat_max"), errors="coerce")
     divergences = pd.to_numeric(row.get("divergences"), errors="coerce")
     return not ((pd.notna(r_hat) and r_hat > R_HAT_LIMIT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bnncompare.methods.convergence import R_HAT_LIMIT
+from bnncompare.report.curves import converged
 from bnncompare.report.formatting import format_cell, markdown_table
 from bnncompare.report.method_meta import label_of, method_order
 from bnncompare.report.replicates import (
@@ -127,8 +128,7 @@ def _convergence_notes(rows: pd.DataFrame) -> list[str]:
         r_hat = pd.to_numeric(own["predictive_r_hat_max"], errors="coerce")
         if r_hat.isna().all():
             continue
-        divergences = pd.to_numeric(own.get("divergences"), errors="coerce").fillna(0)
-        good = int(((r_hat <= R_HAT_LIMIT) & (divergences == 0)).sum())
+        good = sum(converged(row) for _, row in own.iterrows())
         lines.append(f"{label_of(method)}: {good} of {len(own)} seeds converged (predictive "
                      f"R-hat <= {R_HAT_LIMIT}, no divergence; largest {r_hat.max():.3g}), "
                      "all in its means")
