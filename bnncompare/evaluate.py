@@ -12,7 +12,7 @@ import numpy as np
 
 from bnncompare import data, metrics
 from bnncompare.methods.base import BaseMLPClassifier
-from bnncompare.reference import find_reference, reference_scores
+from bnncompare.reference import reference_scores
 
 __all__ = ["GRID_POINTS", "cost_summary", "evaluate", "grid_entropy", "label_index",
            "predict_ms_per_example"]
@@ -66,7 +66,7 @@ def evaluate(est: BaseMLPClassifier, ds: data.Dataset, *, ood_kind: str | None =
     far = _far_separation(samples_test,
                           est.predict_proba_samples(data.far_shell(ds, len(ds.x_test), seed=seed)))
     return {**summary, "ood_kind": kind, **far, **cost_summary(est),
-            **_reference_part(est, ds)}
+            **(reference_scores(est, ds) or {})}
 
 
 def _far_separation(samples_test: np.ndarray, samples_far: np.ndarray) -> dict:
@@ -79,19 +79,6 @@ def _far_separation(samples_test: np.ndarray, samples_far: np.ndarray) -> dict:
             "ood_auroc_mi_far": metrics.ood_auroc(metrics.mutual_information(samples_test),
                                                   metrics.mutual_information(samples_far)),
             "mean_entropy_far": float(entropy_far.mean())}
-
-
-def _reference_part(est: BaseMLPClassifier, ds: data.Dataset) -> dict:
-    """TV and agreement to the stored reference posterior, each input set's TV beside the
-    reference's own noise there (the mean TV between its two halves of chains): a method
-    below that noise cannot be told from the reference."""
-    scores = reference_scores(est, ds)
-    if not scores:
-        return {}
-    halves = find_reference(ds.name).meta.get("diagnostics", {}).get("tv_halves_mean", {})
-    noise = {f"tv_{name}_ref_noise": float(halves[name]) for name in ("test", "ood")
-             if name in halves}
-    return {**scores, **noise}
 
 
 def cost_summary(est: BaseMLPClassifier, fit_time_s: float | None = None) -> dict:

@@ -23,9 +23,12 @@ def reference_scores(est, ds: data.Dataset, root=None) -> dict | None:
     -------
     dict or None
         ``tv_test``, ``tv_ood`` (mean ``metrics.total_variation``) and ``agreement_test``,
-        ``agreement_ood`` (``metrics.agreement``) on the reference's test rows and OOD inputs;
-        None when no reference exists for ``ds.name`` with ``est``'s architecture (hidden
-        sizes, activation, prior scale, classes) and these inputs.
+        ``agreement_ood`` (``metrics.agreement``) on the reference's test rows and OOD inputs,
+        and beside each TV the reference's own noise on those inputs, ``tv_test_ref_noise``,
+        ``tv_ood_ref_noise`` (the mean TV between its two halves of chains, when its
+        diagnostics record it: a method below it cannot be told from the reference); None when
+        no reference exists for ``ds.name`` with ``est``'s architecture (hidden sizes,
+        activation, prior scale, classes) and these inputs.
     """
     ref = find_reference(ds.name, root)
     if ref is None or not ref.matches(est):
@@ -40,4 +43,7 @@ def reference_scores(est, ds: data.Dataset, root=None) -> dict | None:
         p = est.predict_proba(x)
         out[f"tv_{name}"] = float(metrics.total_variation(p, ref.predictive(name)).mean())
         out[f"agreement_{name}"] = float(metrics.agreement(p, ref.predictive(name)))
+    halves = ref.meta.get("diagnostics", {}).get("tv_halves_mean", {})
+    out.update({f"tv_{name}_ref_noise": float(halves[name]) for name in ("test", "ood")
+                if name in halves})
     return out
